@@ -1,0 +1,2 @@
+//! `sendbox`: the dispatch engine's command line.
+fn main() {}

@@ -1,0 +1,1 @@
+//! Tokio-free policy checks: number parsing, routing, blacklist, calling window, balance.

@@ -1,0 +1,1 @@
+//! SMPP: sans-IO session core, tokio bind driver, receipts, and the SMS operator link.

@@ -1,0 +1,1 @@
+//! Billing store, history and outbox: SQLite (embedded) and PostgreSQL backends.
