@@ -1,1 +1,15 @@
-//! Voice: sans-IO SIP transactions and dialogs, digest auth, SDP, RTP pacing, DTMF, and the call operator link.
+//! Voice: the calling side of robocalls over SIP trunks, streaming a G.711 prompt over RTP.
+//!
+//! Layers, bottom up (each a sans-IO core unless said otherwise):
+//! - [`sip::msg`] (rsip syntax helpers), [`sip::transaction`] (RFC 3261 client
+//!   transactions), [`sip::dialog`], [`sip::digest`] (401/407 answers), [`sdp`];
+//! - [`call`]: one call's state machine combining them;
+//! - [`rtp`]: the pacer core and thread (many streams, one timer), RFC 4733 DTMF, RTCP SR;
+//! - [`transport`] and [`link`]: the tokio driver — one SIP socket per trunk, a task per
+//!   call, and the [`link::CallLink`] the engine spawns per trunk.
+
+pub mod config;
+pub mod metrics;
+pub mod sip;
+
+pub use config::SipTrunkConfig;

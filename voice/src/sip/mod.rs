@@ -1,0 +1,5 @@
+//! SIP: message helpers over rsip, client transactions, dialogs and digest authentication.
+
+pub mod digest;
+pub mod msg;
+pub mod transaction;
