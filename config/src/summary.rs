@@ -154,16 +154,19 @@ fn write_operator(
             } else {
                 format!(" system_type={}", b.system_type)
             };
+            let traffic = if b.mode.transmits() {
+                format!("window {}, {} msg/s each", b.window, b.max_tps)
+            } else {
+                "receipts only".to_owned()
+            };
             writeln!(
                 o,
-                "        bind {}:{} system_id={}{st} {}×{}, window {}, {} msg/s each (password set)",
+                "        bind {}:{} system_id={}{st} {}×{}, {traffic} (password set)",
                 b.host,
                 b.port,
                 b.system_id,
                 b.mode.as_str(),
                 b.count,
-                b.window,
-                b.max_tps
             )?;
         }
     }

@@ -85,7 +85,7 @@ pub(crate) fn check_rule(
     {
         errs.push(
             path,
-            format!("{rule} never overlaps window.default ({default}): nothing could ever be sent"),
+            format!("this rule ({rule}) never overlaps window.default ({default}): nothing could ever be sent"),
         );
     }
 }

@@ -337,6 +337,27 @@ fn token_hashes_must_be_hex_and_distinct() {
 }
 
 #[test]
+fn an_empty_file_needs_an_operator() {
+    let errors = invalid("");
+    assert!(
+        has(&errors, "operators", "at least one operator"),
+        "{errors:#?}"
+    );
+}
+
+#[test]
+fn truncated_example_never_panics() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let text = std::fs::read_to_string(path.join("sendbox.toml")).unwrap();
+    let mut cuts = 0;
+    for (i, _) in text.char_indices().step_by(23) {
+        let _ = sendbox_config::from_str(&text[..i], "cut.toml", &path);
+        cuts += 1;
+    }
+    assert!(cuts > 400, "{cuts}");
+}
+
+#[test]
 fn syntax_error_gives_line_and_column() {
     let (path, message) = parse_error("[api]\nlisten = \n");
     assert_eq!(path, "");
