@@ -36,6 +36,7 @@ mod paths;
 mod rule;
 mod secret;
 mod settings;
+mod sip;
 mod store;
 mod summary;
 mod validate;
@@ -46,8 +47,7 @@ pub use account::{AccountConfig, Tariff, kzt};
 pub use config::{Config, from_str, load};
 pub use error::{ConfigError, EXIT_CODE, LoadError};
 pub use operator::{
-    BindConfig, BindMode, Codec, Concatenation, InterfaceVersion, OperatorConfig, SipConfig,
-    SipTransport, SmppConfig,
+    BindConfig, BindMode, Concatenation, IdBase, InterfaceVersion, OperatorConfig, SmppConfig,
 };
 pub use rule::{TimeOfDay, Weekdays, WindowRule};
 pub use secret::{Secret, TokenHash};
@@ -55,5 +55,6 @@ pub use settings::{
     ApiConfig, AudioConfig, BlacklistConfig, LogFormat, LoggingConfig, MetricsConfig, QueuesConfig,
     VoiceConfig,
 };
+pub use sip::{Codec, SipConfig, SipTransport};
 pub use store::{StoreConfig, StoreUrl};
 pub use window::{Class, DEFAULT_TIMEZONE, WindowClasses, WindowConfig, lookup_timezone};

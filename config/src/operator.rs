@@ -11,7 +11,7 @@
 //! from_uri = "sip:sendbox@127.0.0.1"
 //! ```
 
-use crate::{Secret, WindowRule};
+use crate::{Secret, SipConfig, WindowRule};
 use serde::Deserialize;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -93,8 +93,36 @@ pub struct SmppConfig {
     /// The most segments one message may take (default 10, 1..=255).
     #[serde(default = "default_max_segments")]
     pub max_segments: u8,
+    /// How the SMSC writes message ids in submit_sm_resp: `"text"` (default), `"decimal"`, `"hex"`.
+    #[serde(default)]
+    pub submit_id_base: IdBase,
+    /// How the SMSC writes message ids in receipts (may differ from submit_sm_resp).
+    #[serde(default)]
+    pub receipt_id_base: IdBase,
+    /// Pause a bind this long after ESME_RTHROTTLED (default `1s`).
+    #[serde(default = "secs::<1>", with = "crate::duration")]
+    pub throttle_pause: Duration,
+    /// Retries of a temporary submit error before it is final (default 3, 0..=20).
+    #[serde(default = "three")]
+    pub max_temp_retries: u16,
+    /// First delay before retrying a temporary error, doubled each time (default `5s`).
+    #[serde(default = "secs::<5>", with = "crate::duration")]
+    pub temp_retry_base: Duration,
     /// The binds (at least one; at least one transmitting and one receiving).
     pub binds: Vec<BindConfig>,
+}
+
+/// How an SMSC writes message ids, so ids from submit_sm_resp and receipts can be matched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IdBase {
+    /// Compare as text (the default).
+    #[default]
+    Text,
+    /// A decimal number.
+    Decimal,
+    /// A hexadecimal number.
+    Hex,
 }
 
 /// SMPP interface version.
@@ -174,6 +202,9 @@ pub struct BindConfig {
     /// Submit rate per session, msg/s (default 10, 1..=10000).
     #[serde(default = "default_max_tps")]
     pub max_tps: u32,
+    /// `address_range` sent in the bind (default empty, at most 40 characters).
+    #[serde(default)]
+    pub address_range: String,
 }
 
 /// Which bind PDU a session sends.
@@ -210,96 +241,14 @@ impl BindMode {
     }
 }
 
-/// `[operators.<id>.sip]`: the operator's SIP trunk for robocalls.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SipConfig {
-    /// Trunk host name or address.
-    pub host: String,
-    /// Trunk port (default 5060).
-    #[serde(default = "default_sip_port")]
-    pub port: u16,
-    /// `"udp"` (default) or `"tcp"`.
-    #[serde(default)]
-    pub transport: SipTransport,
-    /// Digest user; give it together with `auth_password`, or neither.
-    pub auth_user: Option<String>,
-    /// Digest password. Never printed.
-    pub auth_password: Option<Secret>,
-    /// `From` URI of outgoing INVITEs (`sip:` or `sips:`).
-    pub from_uri: String,
-    /// Calls in progress at once (default 30).
-    #[serde(default = "default_concurrent")]
-    pub max_concurrent_calls: u32,
-    /// New INVITEs per second (default 5).
-    #[serde(default = "default_cps")]
-    pub max_calls_per_second: u32,
-    /// Give up (CANCEL) when not answered in this time (default `40s`).
-    #[serde(default = "secs::<40>", with = "crate::duration")]
-    pub ring_timeout: Duration,
-    /// Let a call ring at least this long before any early cancel (default `20s`);
-    /// validated `ring_timeout >= min_ring_time`.
-    #[serde(default = "secs::<20>", with = "crate::duration")]
-    pub min_ring_time: Duration,
-    /// Codecs offered, most preferred first (default `["pcma", "pcmu"]`).
-    #[serde(default = "default_codecs")]
-    pub codecs: Vec<Codec>,
-}
-
-/// SIP transport.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SipTransport {
-    /// UDP (the usual trunk transport).
-    #[default]
-    Udp,
-    /// TCP.
-    Tcp,
-}
-
-impl SipTransport {
-    /// The lower-case config name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SipTransport::Udp => "udp",
-            SipTransport::Tcp => "tcp",
-        }
-    }
-}
-
-/// An audio codec offered in SDP.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Codec {
-    /// G.711 A-law, RTP payload type 8.
-    Pcma,
-    /// G.711 μ-law, RTP payload type 0.
-    Pcmu,
-}
-
-impl Codec {
-    /// The static RTP payload type.
-    pub fn payload_type(self) -> u8 {
-        match self {
-            Codec::Pcma => 8,
-            Codec::Pcmu => 0,
-        }
-    }
-
-    /// The SDP encoding name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Codec::Pcma => "PCMA",
-            Codec::Pcmu => "PCMU",
-        }
-    }
-}
-
-const fn secs<const N: u64>() -> Duration {
+pub(crate) const fn secs<const N: u64>() -> Duration {
     Duration::from_secs(N)
 }
 fn one() -> u32 {
     1
+}
+fn three() -> u16 {
+    3
 }
 fn default_max_segments() -> u8 {
     10
@@ -312,16 +261,4 @@ fn default_window() -> u32 {
 }
 fn default_max_tps() -> u32 {
     10
-}
-fn default_sip_port() -> u16 {
-    5060
-}
-fn default_concurrent() -> u32 {
-    30
-}
-fn default_cps() -> u32 {
-    5
-}
-fn default_codecs() -> Vec<Codec> {
-    vec![Codec::Pcma, Codec::Pcmu]
 }

@@ -189,6 +189,19 @@ fn write_operator(
             show(s.min_ring_time),
             codecs.join(" "),
         )?;
+        let local_port = if s.local_port == 0 {
+            "any port".to_owned()
+        } else {
+            s.local_port.to_string()
+        };
+        writeln!(
+            o,
+            "        local {} SIP {local_port}, RTP {}..={} ({} calls)",
+            s.local_ip,
+            s.rtp_port_min,
+            s.rtp_port_max,
+            s.rtp_port_pairs()
+        )?;
     }
     if let Some(rule) = &op.window {
         writeln!(o, "      window: {rule}")?;

@@ -75,6 +75,7 @@ pub(crate) fn operators(config: &Config, errs: &mut Errors) {
             );
         }
     }
+    check_trunk_sockets(config, errs);
 }
 
 fn check_smpp(errs: &mut Errors, at: &str, s: &SmppConfig) {
@@ -105,6 +106,9 @@ fn check_smpp(errs: &mut Errors, at: &str, s: &SmppConfig) {
             format!("{npi} is not an SMPP NPI (0, 1, 3, 4, 6, 8, 9, 10, 14, 18)"),
         );
     }
+    check_positive(errs, &format!("{at}.throttle_pause"), s.throttle_pause);
+    check_positive(errs, &format!("{at}.temp_retry_base"), s.temp_retry_base);
+    errs.range(format!("{at}.max_temp_retries"), s.max_temp_retries, 0, 20);
     if s.max_segments == 0 {
         errs.push(format!("{at}.max_segments"), "must be 1..=255, got 0");
     }
@@ -154,6 +158,13 @@ fn check_bind(errs: &mut Errors, at: &str, b: &BindConfig) {
         errs.push(
             format!("{at}.system_type"),
             format!("must be at most {SYSTEM_TYPE_MAX} ASCII characters, got {st_len}"),
+        );
+    }
+    let ar_len = b.address_range.chars().count();
+    if ar_len > 40 || !b.address_range.is_ascii() {
+        errs.push(
+            format!("{at}.address_range"),
+            format!("must be at most 40 ASCII characters, got {ar_len}"),
         );
     }
     errs.range(format!("{at}.count"), b.count, 1, 64);
@@ -212,6 +223,26 @@ fn check_sip(errs: &mut Errors, at: &str, s: &SipConfig) {
             ),
         );
     }
+    if s.rtp_port_min == 0 || s.rtp_port_min >= s.rtp_port_max {
+        errs.push(
+            format!("{at}.rtp_port_max"),
+            format!(
+                "must be above rtp_port_min ({}) and rtp_port_min above 0, got {}",
+                s.rtp_port_min, s.rtp_port_max
+            ),
+        );
+    } else if s.rtp_port_pairs() < s.max_concurrent_calls {
+        errs.push(
+            format!("{at}.rtp_port_max"),
+            format!(
+                "{}..={} holds {} RTP/RTCP port pairs, fewer than max_concurrent_calls ({})",
+                s.rtp_port_min,
+                s.rtp_port_max,
+                s.rtp_port_pairs(),
+                s.max_concurrent_calls
+            ),
+        );
+    }
     if s.codecs.is_empty() {
         errs.push(format!("{at}.codecs"), "must list at least one codec");
     }
@@ -221,6 +252,40 @@ fn check_sip(errs: &mut Errors, at: &str, s: &SipConfig) {
                 format!("{at}.codecs[{i}]"),
                 format!("{} is listed twice", c.as_str()),
             );
+        }
+    }
+}
+
+/// Trunks that bind the same local address must not share a SIP port or RTP ports.
+fn check_trunk_sockets(config: &Config, errs: &mut Errors) {
+    let trunks: Vec<(&str, &SipConfig)> = config
+        .operators
+        .iter()
+        .filter_map(|(id, op)| op.sip.as_ref().map(|s| (id.as_str(), s)))
+        .collect();
+    for (i, (id, s)) in trunks.iter().enumerate() {
+        for (other, o) in &trunks[..i] {
+            let same_ip = s.local_ip == o.local_ip
+                || s.local_ip.is_unspecified()
+                || o.local_ip.is_unspecified();
+            if !same_ip {
+                continue;
+            }
+            if s.local_port != 0 && s.local_port == o.local_port {
+                errs.push(
+                    format!("operators.{id}.sip.local_port"),
+                    format!("{} is also operators.{other}.sip.local_port", s.local_port),
+                );
+            }
+            if s.rtp_port_min <= o.rtp_port_max && o.rtp_port_min <= s.rtp_port_max {
+                errs.push(
+                    format!("operators.{id}.sip.rtp_port_min"),
+                    format!(
+                        "{}..={} overlaps operators.{other}.sip ({}..={}) on the same local_ip",
+                        s.rtp_port_min, s.rtp_port_max, o.rtp_port_min, o.rtp_port_max
+                    ),
+                );
+            }
         }
     }
 }

@@ -1,0 +1,83 @@
+//! SIP trunk checks: local sockets of trunks on one address must not collide.
+
+mod common;
+use common::{BASE, has, invalid, parse};
+
+fn second_trunk(extra: &str) -> String {
+    format!(
+        "{BASE}\n[operators.tele2]\nname = \"Tele2\"\nprefixes = [\"707\"]\n\
+         [operators.tele2.sip]\nhost = \"127.0.0.1\"\nfrom_uri = \"sip:sb@127.0.0.1\"\n{extra}\n\
+         [tariffs.tele2]\ncall_attempt_tiyn = 1\ncall_second_tiyn = 1\n"
+    )
+}
+
+#[test]
+fn trunks_with_default_rtp_ranges_on_one_address_collide() {
+    let errors = invalid(&second_trunk(""));
+    assert!(
+        has(
+            &errors,
+            "operators.tele2.sip.rtp_port_min",
+            "overlaps operators.kcell.sip (20000..=29999)"
+        ),
+        "{errors:#?}"
+    );
+}
+
+#[test]
+fn disjoint_ranges_or_different_addresses_are_fine() {
+    let text = second_trunk("rtp_port_min = 30000\nrtp_port_max = 30999").replace(
+        "auth_user = \"sb\"",
+        "auth_user = \"sb\"\nrtp_port_max = 20999",
+    );
+    let c = parse(&text).unwrap();
+    assert_eq!(
+        c.operators["tele2"].sip.as_ref().unwrap().rtp_port_pairs(),
+        500
+    );
+    parse(&second_trunk("local_ip = \"127.0.0.2\"")).unwrap();
+}
+
+#[test]
+fn an_unspecified_local_ip_collides_with_every_address() {
+    let errors = invalid(&second_trunk("local_ip = \"0.0.0.0\"\nlocal_port = 5080"));
+    assert!(
+        has(&errors, "operators.tele2.sip.rtp_port_min", "overlaps"),
+        "{errors:#?}"
+    );
+}
+
+#[test]
+fn rtp_range_must_hold_a_pair_per_concurrent_call() {
+    let text = BASE.replace(
+        "auth_user = \"sb\"",
+        "auth_user = \"sb\"\nmax_concurrent_calls = 10\nrtp_port_min = 20000\nrtp_port_max = 20019",
+    );
+    assert_eq!(
+        parse(&text).unwrap().operators[0]
+            .sip
+            .as_ref()
+            .unwrap()
+            .rtp_port_pairs(),
+        10
+    );
+    let errors = invalid(&text.replace("rtp_port_max = 20019", "rtp_port_max = 20018"));
+    let want = "20000..=20018 holds 9 RTP/RTCP port pairs, fewer than max_concurrent_calls (10)";
+    assert!(
+        has(&errors, "operators.kcell.sip.rtp_port_max", want),
+        "{errors:#?}"
+    );
+}
+
+#[test]
+fn sip_auth_needs_user_and_password_together() {
+    let errors = invalid(&BASE.replace("auth_password = \"TrunkSecret-77\"\n", ""));
+    assert!(
+        has(
+            &errors,
+            "operators.kcell.sip.auth_password",
+            "required when auth_user is set"
+        ),
+        "{errors:#?}"
+    );
+}
