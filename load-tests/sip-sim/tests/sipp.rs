@@ -89,10 +89,9 @@ async fn invite_until_heard(uac: &Uac, branch: &str) -> rsip::Response {
         let mut buf = vec![0u8; 65535];
         if let Ok(Ok((n, _))) =
             tokio::time::timeout(Duration::from_millis(100), uac.sip.recv_from(&mut buf)).await
+            && let Ok(rsip::SipMessage::Response(r)) = rsip::SipMessage::try_from(&buf[..n])
         {
-            if let Ok(rsip::SipMessage::Response(r)) = rsip::SipMessage::try_from(&buf[..n]) {
-                return r;
-            }
+            return r;
         }
     }
     panic!("sipp never answered");
