@@ -11,7 +11,9 @@ use tokio::time::Instant;
 use crate::behaviour::Behaviour;
 use crate::sdp::MediaOffer;
 use crate::sipmsg::ByeDialog;
+use crate::sipmsg::{self, Extra};
 use crate::stats::{CallResult, Hangup};
+use rsip::Header;
 
 /// RFC 3261 T1: first retransmit interval.
 pub const T1: Duration = Duration::from_millis(500);
@@ -178,4 +180,142 @@ impl Io {
             .pop()
             .map(|Reverse((_, _, key, kind, epoch))| (key, kind, epoch))
     }
+}
+
+// === helpers over one call ===
+
+pub fn ring(io: &mut Io, call: &mut Call) {
+    let contact = format!("sip:{}", call.invite.uri.host_with_port);
+    let r = sipmsg::response(
+        &call.invite,
+        180,
+        Extra {
+            to_tag: Some(&call.to_tag),
+            contact: Some(&contact),
+            ..Default::default()
+        },
+    );
+    call.last_response = Some(r.clone());
+    io.send(call.src, r);
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn send_final(
+    io: &mut Io,
+    call: &mut Call,
+    now: Instant,
+    code: u16,
+    headers: Vec<Header>,
+    body: Option<(&str, String)>,
+    challenge: bool,
+) {
+    let (contact, sdp) = body.map_or((None, None), |(c, s)| (Some(c), Some(s)));
+    let extra = Extra {
+        to_tag: Some(&call.to_tag),
+        contact,
+        headers,
+        sdp,
+    };
+    let r: Bytes = sipmsg::response(&call.invite, code, extra);
+    call.last_response = Some(r.clone());
+    io.send(call.src, r);
+    call.epoch += 1;
+    call.state = State::AwaitAck {
+        ok: (200..300).contains(&code),
+        challenge,
+        retx: T1,
+    };
+    io.schedule(now + T1, call.key, TimerKind::Retransmit, call.epoch);
+    io.schedule(now + 64 * T1, call.key, TimerKind::GiveUp, call.epoch);
+}
+
+pub fn start_media(io: &mut Io, call: &mut Call) {
+    if let (Some(offer), false) = (&call.offer, call.media_started) {
+        call.media_started = true;
+        io.out.push_back(Output::MediaStart {
+            idx: call.rtp_idx,
+            remote: offer.addr,
+            ptime_ms: offer.ptime_ms,
+            dtmf_pt: offer.dtmf_pt,
+        });
+    }
+}
+
+pub fn send_dtmf(io: &mut Io, call: &mut Call, now: Instant, i: usize) {
+    let (
+        Some(Behaviour::Answer { dtmf, .. }),
+        Some(MediaOffer {
+            addr,
+            dtmf_pt: Some(pt),
+            ..
+        }),
+        Some(t0),
+    ) = (&call.active, &call.offer, call.answered_at)
+    else {
+        return;
+    };
+    let Some(event) = dtmf.get(i).and_then(|(d, _)| crate::dtmf::event_code(*d)) else {
+        return;
+    };
+    let timestamp = u32::try_from(now.duration_since(t0).as_millis() * 8).unwrap_or(0);
+    io.out.push_back(Output::Dtmf {
+        idx: call.rtp_idx,
+        remote: *addr,
+        pt: *pt,
+        event,
+        ssrc: call.ssrc,
+        seq: call.dtmf_seq,
+        timestamp,
+    });
+    call.dtmf_seq = call.dtmf_seq.wrapping_add(16);
+}
+
+pub fn bye_destination(call: &Call) -> Option<SocketAddr> {
+    let dialog = call.dialog.as_ref()?;
+    let uri = dialog
+        .routes
+        .first()
+        .map_or(dialog.target_uri.as_str(), |r| {
+            r.trim_start_matches('<')
+                .split(['>', ';'])
+                .next()
+                .unwrap_or("")
+        });
+    rsip::Uri::try_from(uri)
+        .ok()
+        .and_then(|u| sipmsg::contact_addr(&u))
+        .or(Some(call.src))
+}
+
+/// Report the call once.
+pub fn finish(io: &mut Io, call: &mut Call, now: Instant, hangup: Option<Hangup>) {
+    let Some(result) = call.result else { return };
+    if call.ended || (result == CallResult::Answered && hangup.is_none()) {
+        return;
+    }
+    call.ended = true;
+    let media = call
+        .offer
+        .as_ref()
+        .filter(|_| call.media_started)
+        .map(|o| (call.rtp_idx, o.addr));
+    io.out.push_back(Output::CallEnded {
+        number: call.number.clone(),
+        result,
+        hangup,
+        media,
+        duration: now.duration_since(call.started),
+    });
+}
+
+pub fn terminate(
+    io: &mut Io,
+    call: &mut Call,
+    now: Instant,
+    key: u64,
+    linger: std::time::Duration,
+) {
+    call.epoch += 1;
+    call.state = State::Terminated;
+    io.schedule(now + linger, key, TimerKind::Linger, call.epoch);
 }

@@ -41,6 +41,7 @@ pub mod sdp;
 mod sim;
 mod sipmsg;
 mod stats;
+mod tally;
 mod uas;
 
 pub use auth::{AuthCheck, DigestVerifier};

@@ -15,24 +15,21 @@
 //! # Ok(()) }
 //! ```
 
-use std::collections::VecDeque;
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
-use parking_lot::Mutex;
 use tokio::net::UdpSocket;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use crate::behaviour::{Behaviour, BehaviourTable, MixEntry, Pattern, Rule};
-use crate::call::{Count, Output};
-use crate::dtmf::DigitJob;
+use crate::call::Output;
 use crate::error::SimError;
-use crate::rtp_meter::RtpMeter;
 use crate::rtp_rx::RtpPool;
-use crate::stats::{CallRecord, CallResult, Hangup, SimStats};
+use crate::stats::SimStats;
+use crate::tally::{MEDIA_GRACE, Shared};
 use crate::uas::{Uas, UasConfig};
 
 /// A configured simulator, ready to [`spawn`](SipSim::spawn).
@@ -73,7 +70,7 @@ impl SipSim {
     /// Start serving on `sip_socket` until `shutdown` completes.
     ///
     /// RTP sockets are bound on the SIP socket's IP (or `media_ip`). Calls still up at shutdown
-    /// are recorded with [`Hangup::Shutdown`].
+    /// are recorded with [`crate::Hangup::Shutdown`].
     pub fn spawn<F>(self, sip_socket: UdpSocket, shutdown: F) -> Result<SimHandle, SimError>
     where
         F: Future<Output = ()> + Send + 'static,
@@ -103,10 +100,7 @@ impl SipSim {
             linger: self.linger,
         };
         let uas = Uas::new(cfg, (&self.credentials.0, &self.credentials.1), self.seed);
-        let shared = Arc::new(Shared {
-            tally: Mutex::new(Tally::new(self.max_records)),
-            rtp,
-        });
+        let shared = Arc::new(Shared::new(self.max_records, rtp));
         let task = tokio::spawn(drive(uas, sip_socket, shared.clone(), shutdown));
         Ok(SimHandle { addr, shared, task })
     }
@@ -194,14 +188,7 @@ impl SimHandle {
 
     /// A snapshot of all counters and the finished-call records.
     pub fn stats(&self) -> SimStats {
-        let mut s = {
-            let t = self.shared.tally.lock();
-            let mut s = t.stats.clone();
-            s.per_call = t.records.iter().cloned().collect();
-            s
-        };
-        self.shared.rtp.fill(&mut s);
-        s
+        self.shared.snapshot()
     }
 
     /// Wait until the driver has stopped (after `shutdown` completed) and return the final stats.
@@ -211,176 +198,7 @@ impl SimHandle {
         }
         // Let calls ended at shutdown finish their media grace period.
         tokio::time::sleep(MEDIA_GRACE * 2).await;
-        let mut s = {
-            let t = self.shared.tally.lock();
-            let mut s = t.stats.clone();
-            s.per_call = t.records.iter().cloned().collect();
-            s
-        };
-        self.shared.rtp.fill(&mut s);
-        s
-    }
-}
-
-#[derive(Debug)]
-struct Shared {
-    tally: Mutex<Tally>,
-    rtp: RtpPool,
-}
-
-#[derive(Debug)]
-struct Tally {
-    stats: SimStats,
-    records: VecDeque<CallRecord>,
-    max_records: usize,
-}
-
-impl Tally {
-    fn new(max_records: usize) -> Self {
-        Self {
-            stats: SimStats::default(),
-            records: VecDeque::new(),
-            max_records,
-        }
-    }
-}
-
-/// How long RTP is still counted after a call ends, so packets racing the BYE are not lost.
-const MEDIA_GRACE: Duration = Duration::from_millis(60);
-
-impl Shared {
-    fn on_output(self: &Arc<Self>, out: Output) {
-        match out {
-            Output::Transmit(..) => {}
-            Output::Count(c) => {
-                let mut t = self.tally.lock();
-                let s = &mut t.stats;
-                match c {
-                    Count::CallReceived => s.calls_received += 1,
-                    Count::Answered => {
-                        s.answered += 1;
-                        s.active_calls += 1;
-                    }
-                    Count::Challenged => {
-                        s.challenged += 1;
-                        metrics::counter!(crate::metrics::CHALLENGES_TOTAL).increment(1);
-                    }
-                    Count::AuthFailure => s.auth_failures += 1,
-                    Count::ByeReceived => s.byes_received += 1,
-                    Count::ByeSent => s.byes_sent += 1,
-                    Count::Options => s.options += 1,
-                    Count::AckTimeout => s.ack_timeouts += 1,
-                    Count::ParseError => s.sip_parse_errors += 1,
-                }
-            }
-            Output::MediaStart {
-                idx,
-                remote,
-                ptime_ms,
-                dtmf_pt,
-            } => {
-                self.rtp.register(
-                    idx,
-                    remote,
-                    RtpMeter::new(Duration::from_millis(u64::from(ptime_ms)), dtmf_pt),
-                );
-            }
-            Output::Dtmf {
-                idx,
-                remote,
-                pt,
-                event,
-                ssrc,
-                seq,
-                timestamp,
-            } => {
-                let job = DigitJob {
-                    socket: self.rtp.socket(idx),
-                    to: remote,
-                    pt,
-                    event,
-                    ssrc,
-                    seq,
-                    timestamp,
-                };
-                tokio::spawn(job.run());
-            }
-            Output::CallEnded {
-                number,
-                result,
-                hangup,
-                media: None,
-                duration,
-            } => self.on_call_ended(number, result, hangup, None, duration),
-            Output::CallEnded {
-                number,
-                result,
-                hangup,
-                media,
-                duration,
-            } => {
-                let shared = self.clone();
-                tokio::spawn(async move {
-                    tokio::time::sleep(MEDIA_GRACE).await;
-                    shared.on_call_ended(number, result, hangup, media, duration);
-                });
-            }
-        }
-    }
-
-    fn on_call_ended(
-        &self,
-        number: String,
-        result: CallResult,
-        hangup: Option<Hangup>,
-        media: Option<(usize, SocketAddr)>,
-        duration: Duration,
-    ) {
-        let meter = media.and_then(|(idx, remote)| self.rtp.unregister(idx, remote));
-        let m = meter.as_ref();
-        let record = CallRecord {
-            number,
-            result,
-            hangup,
-            rtp_packets: m.map_or(0, |m| m.packets),
-            rtp_lost: m.map_or(0, RtpMeter::lost),
-            dtmf_packets: m.map_or(0, |m| m.dtmf_packets),
-            first_marker_seen: m.is_some_and(|m| m.first_marker_seen),
-            payload_type: m.and_then(|m| m.payload_type),
-            seq_ok: m.is_none_or(RtpMeter::seq_ok),
-            ts_ok: m.is_none_or(|m| m.ts_errors == 0),
-            jitter_ms: m.map_or(0.0, RtpMeter::jitter_ms),
-            duration,
-        };
-        let label = match result {
-            CallResult::Answered => "answered",
-            CallResult::Busy(_) => "busy",
-            CallResult::Rejected(_) => "rejected",
-            CallResult::Cancelled => "cancelled",
-            CallResult::AuthFailed => "auth_failed",
-        };
-        metrics::counter!(crate::metrics::CALLS_TOTAL, "result" => label).increment(1);
-        metrics::counter!(crate::metrics::RTP_PACKETS_TOTAL).increment(record.rtp_packets);
-        metrics::counter!(crate::metrics::RTP_LOST_TOTAL).increment(record.rtp_lost);
-        let mut t = self.tally.lock();
-        let s = &mut t.stats;
-        match result {
-            CallResult::Answered => s.active_calls = s.active_calls.saturating_sub(1),
-            CallResult::Busy(_) => s.busy += 1,
-            CallResult::Rejected(_) => s.rejected += 1,
-            CallResult::Cancelled => s.cancelled += 1,
-            CallResult::AuthFailed => {}
-        }
-        s.jitter_max_ms = s.jitter_max_ms.max(record.jitter_ms);
-        if t.max_records == 0 {
-            t.stats.per_call_dropped += 1;
-            return;
-        }
-        if t.records.len() == t.max_records {
-            t.records.pop_front();
-            t.stats.per_call_dropped += 1;
-        }
-        t.records.push_back(record);
+        self.shared.snapshot()
     }
 }
 
