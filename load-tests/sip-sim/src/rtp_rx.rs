@@ -19,7 +19,8 @@ use crate::error::SimError;
 use crate::rtp_meter::{Observed, RtpMeter};
 use crate::stats::{DeviationSummary, SimStats};
 
-const RECV_BUFFER: usize = 4 << 20;
+/// Requested receive buffer; the kernel caps it at net.core.rmem_max (raise that for 5,000+ calls).
+const RECV_BUFFER: usize = 16 << 20;
 
 /// Counters and live meters of one receiver.
 #[derive(Debug)]
