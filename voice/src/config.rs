@@ -148,7 +148,7 @@ impl SipTrunkConfig {
         if hi <= lo {
             0
         } else {
-            usize::from((hi - lo + 1) / 2)
+            usize::from((hi - lo).div_ceil(2))
         }
     }
 }

@@ -8,8 +8,12 @@
 //! - [`transport`] and [`link`]: the tokio driver — one SIP socket per trunk, a task per
 //!   call, and the [`link::CallLink`] the engine spawns per trunk.
 
+pub mod call;
 pub mod config;
 pub mod metrics;
+pub mod outcome;
+pub mod rtp;
+pub mod sdp;
 pub mod sip;
 
 pub use config::SipTrunkConfig;

@@ -1,5 +1,6 @@
 //! SIP: message helpers over rsip, client transactions, dialogs and digest authentication.
 
+pub mod dialog;
 pub mod digest;
 pub mod msg;
 pub mod transaction;

@@ -1,0 +1,635 @@
+//! One outbound call, sans-IO: the INVITE and its transactions, the dialog, digest retry,
+//! CANCEL, ACK, BYE, in-dialog requests from the callee, and the outcome.
+//!
+//! Inputs: [`Call::start`], [`Call::handle_sip`] (every message the transport routed here by
+//! Call-ID), [`Call::handle_media_done`] (the pacer played every repeat),
+//! [`Call::handle_digit`], [`Call::hangup`] (shutdown) and [`Call::handle_timeout`].
+//! Outputs ([`Call::poll_output`]): datagrams for the trunk, media start/stop, and finally
+//! [`CallOutput::Ended`] with everything the receipt needs.
+//!
+//! Ringing rules: the ring timeout counts from the INVITE; a call that is ringing (180/183)
+//! is never cancelled before `min_ring_time` after the first ring, whatever asked for the
+//! CANCEL (timeout or shutdown). CANCEL waits for a provisional response (RFC 3261 §9.1).
+//! A 200 that crosses our CANCEL is ACKed and immediately ended with BYE: it is reported as
+//! `Answered` (the trunk bills it) with `heard_ms = 0` and error `sip:200-after-cancel`.
+
+use crate::outcome::{CancelReason, classify};
+use crate::sdp::{self, MediaAnswer};
+use crate::sip::dialog::{Credential, Dialog};
+use crate::sip::digest::{self, Credentials};
+use crate::sip::msg::{self, MsgError};
+use crate::sip::transaction::{ClientTransaction, TxInput, TxOutput};
+use bytes::Bytes;
+use rsip::{Method, Request, Response, SipMessage};
+use sendbox_dispatch::FinalState;
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// What one call needs to know.
+#[derive(Debug, Clone)]
+pub struct CallParams {
+    /// Our From URI.
+    pub from_uri: String,
+    /// The callee, e.g. `sip:77011234567@trunk:5060`.
+    pub to_uri: String,
+    /// Our SIP socket address (Via, Contact).
+    pub local_sip: SocketAddr,
+    /// Our RTP address, advertised in the SDP.
+    pub rtp_addr: SocketAddr,
+    /// RFC 3261 T1.
+    pub t1: Duration,
+    /// Give up ringing after this long from the INVITE.
+    pub ring_timeout: Duration,
+    /// Never cancel a ringing call earlier than this after its first ring.
+    pub min_ring_time: Duration,
+    /// Digest credentials, if the trunk challenges.
+    pub credentials: Option<Credentials>,
+    /// One play of the prompt, in ms.
+    pub prompt_ms: u64,
+    /// Plays of the prompt.
+    pub repeat: u8,
+}
+
+/// Monotonic times of the call's milestones.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CallTimes {
+    /// INVITE sent.
+    pub invite: Option<Instant>,
+    /// First 180/183.
+    pub ring: Option<Instant>,
+    /// 200 OK received.
+    pub answer: Option<Instant>,
+    /// BYE sent or received, or the final non-2xx.
+    pub end: Option<Instant>,
+}
+
+/// How the call ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallEnd {
+    /// Final state for the receipt.
+    pub state: FinalState,
+    /// True when another attempt makes sense (busy, no answer, temporary failure).
+    pub retry: bool,
+    /// Final SIP status of the INVITE (0 if none came).
+    pub sip_status: u16,
+    /// Protocol detail, e.g. `sip:486`.
+    pub error: Option<String>,
+    /// Milestones.
+    pub times: CallTimes,
+    /// DTMF digits with ms since answer.
+    pub digits: Vec<(char, u32)>,
+    /// Prompt ms played (all repeats).
+    pub heard_ms: u64,
+    /// Answered seconds, rounded up.
+    pub billable_seconds: u32,
+}
+
+/// What the call asks its driver to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CallOutput {
+    /// Send to the trunk.
+    Transmit(Bytes),
+    /// The INVITE left: the dispatch is handed off.
+    InviteSent,
+    /// First 180/183.
+    Ringing,
+    /// Answered: start the prompt toward this address.
+    StartMedia(MediaAnswer),
+    /// Stop sending media.
+    StopMedia,
+    /// The call is over; nothing more will come out.
+    Ended(Box<CallEnd>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Idle,
+    Inviting,
+    Answered,
+    Ending,
+    Done,
+}
+
+/// The call state machine.
+#[derive(Debug)]
+pub struct Call {
+    p: CallParams,
+    dialog: Dialog,
+    phase: Phase,
+    invite_tx: Option<ClientTransaction>,
+    cancel_tx: Option<ClientTransaction>,
+    bye_tx: Option<ClientTransaction>,
+    offer: Vec<u8>,
+    sdp_version: u64,
+    auth_tried: bool,
+    provisional: bool,
+    cancel: Option<CancelReason>,
+    cancel_sent: Option<Instant>,
+    last_ack: Option<Bytes>,
+    times: CallTimes,
+    digits: Vec<(char, u32)>,
+    result: Option<(FinalState, bool, Option<String>)>,
+    status: u16,
+    heard_ms: u64,
+    retransmits: u32,
+    out: VecDeque<CallOutput>,
+}
+
+impl Call {
+    /// A call, not started yet.
+    pub fn new(p: CallParams) -> Result<Self, MsgError> {
+        let dialog = Dialog::new(&p.from_uri, &p.to_uri, p.local_sip)?;
+        let offer = sdp::offer(p.rtp_addr.ip(), p.rtp_addr.port(), 1);
+        Ok(Call {
+            p,
+            dialog,
+            phase: Phase::Idle,
+            invite_tx: None,
+            cancel_tx: None,
+            bye_tx: None,
+            offer,
+            sdp_version: 1,
+            auth_tried: false,
+            provisional: false,
+            cancel: None,
+            cancel_sent: None,
+            last_ack: None,
+            times: CallTimes::default(),
+            digits: Vec::new(),
+            result: None,
+            status: 0,
+            heard_ms: 0,
+            retransmits: 0,
+            out: VecDeque::new(),
+        })
+    }
+
+    /// The Call-ID (the transport routes by it; the receipt's operator reference).
+    pub fn call_id(&self) -> &str {
+        self.dialog.call_id()
+    }
+
+    /// True once [`CallOutput::Ended`] was emitted.
+    pub fn is_done(&self) -> bool {
+        self.phase == Phase::Done
+    }
+
+    /// True once the call is done and no transaction still waits for an answer (a BYE or
+    /// CANCEL in flight). Transactions that only absorb retransmissions (Timer D/K) do not
+    /// keep the call: a late retransmitted final then meets no call and is dropped, which
+    /// keeps 1,000 setups/s from holding 32 s of finished calls in memory.
+    pub fn is_finished(&self) -> bool {
+        use crate::sip::transaction::TxState;
+        self.is_done()
+            && [&self.invite_tx, &self.cancel_tx, &self.bye_tx]
+                .iter()
+                .all(|t| {
+                    t.as_ref().is_none_or(|t| {
+                        matches!(t.state(), TxState::Completed | TxState::Terminated)
+                    })
+                })
+    }
+
+    /// SIP retransmissions sent so far.
+    pub fn retransmits(&self) -> u32 {
+        self.retransmits
+            + [&self.invite_tx, &self.cancel_tx, &self.bye_tx]
+                .iter()
+                .filter_map(|t| t.as_ref().map(ClientTransaction::retransmits))
+                .sum::<u32>()
+    }
+
+    /// Send the INVITE.
+    pub fn start(&mut self, now: Instant) {
+        if self.phase != Phase::Idle {
+            return;
+        }
+        let req = self.dialog.invite(self.offer.clone(), None);
+        self.invite_tx = Some(ClientTransaction::new(now, req, self.p.t1));
+        self.phase = Phase::Inviting;
+        self.times.invite = Some(now);
+        self.out.push_back(CallOutput::InviteSent);
+        self.pump(now);
+    }
+
+    /// A message from the trunk with this call's Call-ID.
+    pub fn handle_sip(&mut self, now: Instant, m: SipMessage) {
+        match m {
+            SipMessage::Response(r) => self.on_response(now, r),
+            SipMessage::Request(r) => self.on_request(now, r),
+        }
+        self.pump(now);
+    }
+
+    /// The pacer sent every repeat of the prompt: hang up.
+    pub fn handle_media_done(&mut self, now: Instant) {
+        if self.phase == Phase::Answered {
+            self.send_bye(now, (FinalState::Answered, false, None));
+        }
+    }
+
+    /// A DTMF digit, `at_ms` after the answer.
+    pub fn handle_digit(&mut self, digit: char, at_ms: u32) {
+        if matches!(self.phase, Phase::Answered | Phase::Ending) {
+            self.digits.push((digit, at_ms));
+        }
+    }
+
+    /// End the call (shutdown): BYE if answered, CANCEL if ringing (respecting the minimum
+    /// ring time), nothing yet if the INVITE is unanswered (the CANCEL follows the first
+    /// provisional, or Timer B ends it).
+    pub fn hangup(&mut self, now: Instant) {
+        match self.phase {
+            Phase::Idle => {
+                self.result = Some((FinalState::Cancelled, false, None));
+                self.finish(now);
+            }
+            Phase::Inviting => {
+                self.cancel.get_or_insert(CancelReason::Shutdown);
+                self.maybe_cancel(now);
+            }
+            Phase::Answered => self.send_bye(now, (FinalState::Answered, false, None)),
+            Phase::Ending | Phase::Done => {}
+        }
+        self.pump(now);
+    }
+
+    /// Fire due timers.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        for tx in [&mut self.invite_tx, &mut self.cancel_tx, &mut self.bye_tx]
+            .into_iter()
+            .flatten()
+        {
+            if tx.poll_timeout().is_some_and(|t| t <= now) {
+                tx.handle_timeout(now);
+            }
+        }
+        if self.phase == Phase::Inviting {
+            if self.cancel.is_none() && self.ring_deadline().is_some_and(|t| t <= now) {
+                self.cancel = Some(CancelReason::RingTimeout);
+            }
+            self.maybe_cancel(now);
+            if self.cancel_guard().is_some_and(|t| t <= now) {
+                // RFC 3261 §9.1: no final response 64*T1 after CANCEL; the INVITE is over.
+                self.status = 487;
+                let (state, retry) = classify(487, self.cancel);
+                self.result = Some((state, retry, Some("sip:cancel-timeout".into())));
+                self.finish(now);
+            }
+        }
+        self.pump(now);
+    }
+
+    /// The next output.
+    pub fn poll_output(&mut self) -> Option<CallOutput> {
+        self.out.pop_front()
+    }
+
+    /// When to call [`Self::handle_timeout`] next.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let mut t: Vec<Option<Instant>> = [&self.invite_tx, &self.cancel_tx, &self.bye_tx]
+            .iter()
+            .map(|tx| tx.as_ref().and_then(ClientTransaction::poll_timeout))
+            .collect();
+        if self.phase == Phase::Inviting {
+            if self.cancel.is_none() {
+                t.push(self.ring_deadline());
+            } else if self.cancel_sent.is_none() && self.provisional {
+                t.push(self.cancel_earliest());
+            }
+            t.push(self.cancel_guard());
+        }
+        t.into_iter().flatten().min()
+    }
+
+    // === inputs ===
+
+    fn on_response(&mut self, now: Instant, r: Response) {
+        let m: SipMessage = r.into();
+        let (Ok(branch), Ok((_, method))) = (msg::branch(&m), msg::cseq(&m)) else {
+            return;
+        };
+        let SipMessage::Response(r) = m else { return };
+        for tx in [&mut self.invite_tx, &mut self.cancel_tx, &mut self.bye_tx]
+            .into_iter()
+            .flatten()
+        {
+            if tx.branch() == branch && tx.request().method == method && !tx.is_terminated() {
+                tx.handle_input(now, TxInput::Response(r));
+                return;
+            }
+        }
+        // A 2xx retransmitted after the INVITE transaction ended: the ACK was lost.
+        if method == Method::Invite
+            && (200..300).contains(&r.status_code.code())
+            && let Some(ack) = &self.last_ack
+        {
+            self.out.push_back(CallOutput::Transmit(ack.clone()));
+        }
+    }
+
+    fn on_request(&mut self, now: Instant, req: Request) {
+        if req.method == Method::Ack {
+            return;
+        }
+        if !self.dialog.is_confirmed() || self.phase == Phase::Done {
+            let resp = msg::response_to(&req, 481, None);
+            self.out.push_back(CallOutput::Transmit(msg::encode(resp)));
+            return;
+        }
+        let resp = match req.method {
+            Method::Bye => {
+                let resp = self.dialog.respond(&req, 200);
+                self.out.push_back(CallOutput::Transmit(msg::encode(resp)));
+                if self.phase == Phase::Answered {
+                    self.stop_media(now);
+                    self.result = Some((FinalState::Answered, false, None));
+                    self.times.end = Some(now);
+                }
+                if self.phase != Phase::Done {
+                    self.finish(now);
+                }
+                return;
+            }
+            Method::Invite => {
+                // A session refresh or hold: answer with our unchanged session, new version.
+                self.sdp_version += 1;
+                let mut resp = self.dialog.respond(&req, 200);
+                msg::push::<rsip::headers::ContentType>(&mut resp.headers, "application/sdp");
+                resp.body = sdp::offer(
+                    self.p.rtp_addr.ip(),
+                    self.p.rtp_addr.port(),
+                    self.sdp_version,
+                );
+                resp
+            }
+            Method::Options | Method::Info | Method::Update | Method::Notify => {
+                self.dialog.respond(&req, 200)
+            }
+            _ => self.dialog.respond(&req, 501),
+        };
+        self.out.push_back(CallOutput::Transmit(msg::encode(resp)));
+    }
+
+    fn on_invite_response(&mut self, now: Instant, r: Response) {
+        let code = r.status_code.code();
+        if self.phase == Phase::Done && code >= 300 {
+            return;
+        }
+        match code {
+            100..=199 => {
+                self.provisional = true;
+                self.dialog.on_invite_response(&r);
+                if code != 100 && self.times.ring.is_none() {
+                    self.times.ring = Some(now);
+                    self.out.push_back(CallOutput::Ringing);
+                }
+                self.maybe_cancel(now);
+            }
+            200..=299 => self.on_answer(now, r),
+            401 | 407 if !self.auth_tried && self.p.credentials.is_some() => {
+                self.retry_with_auth(now, &r)
+            }
+            _ => {
+                self.status = code;
+                let (state, retry) = classify(code, self.cancel);
+                let why = if matches!(code, 401 | 407) {
+                    "sip:{code}-auth-failed"
+                } else {
+                    "sip:{code}"
+                };
+                self.result = Some((state, retry, Some(why.replace("{code}", &code.to_string()))));
+                self.finish(now);
+            }
+        }
+    }
+
+    fn on_answer(&mut self, now: Instant, r: Response) {
+        if self.phase == Phase::Done {
+            // Answered after we already gave up (CANCEL guard): ACK and hang up, quietly.
+            self.dialog.on_invite_response(&r);
+            let seq = msg::cseq(&r.clone().into())
+                .map(|c| c.0)
+                .unwrap_or(self.dialog.local_cseq());
+            self.out
+                .push_back(CallOutput::Transmit(msg::encode(self.dialog.ack(seq))));
+            let bye = self.dialog.request(Method::Bye);
+            self.bye_tx = Some(ClientTransaction::new(now, bye, self.p.t1));
+            return;
+        }
+        self.status = r.status_code.code();
+        self.dialog.on_invite_response(&r);
+        let seq = msg::cseq(&r.clone().into())
+            .map(|c| c.0)
+            .unwrap_or(self.dialog.local_cseq());
+        let ack = msg::encode(self.dialog.ack(seq));
+        self.out.push_back(CallOutput::Transmit(ack.clone()));
+        self.last_ack = Some(ack);
+        self.times.answer = Some(now);
+        if self.cancel.is_some() {
+            self.send_bye(
+                now,
+                (
+                    FinalState::Answered,
+                    false,
+                    Some("sip:200-after-cancel".into()),
+                ),
+            );
+            return;
+        }
+        match sdp::parse_answer(&r.body) {
+            Ok(m) => {
+                self.phase = Phase::Answered;
+                self.out.push_back(CallOutput::StartMedia(m));
+            }
+            Err(e) => self.send_bye(now, (FinalState::Failed, false, Some(format!("sdp: {e}")))),
+        }
+    }
+
+    fn retry_with_auth(&mut self, now: Instant, r: &Response) {
+        self.auth_tried = true;
+        let code = r.status_code.code();
+        let (name, wrap): (&str, fn(String) -> Credential) = if code == 401 {
+            ("WWW-Authenticate", Credential::Authorization)
+        } else {
+            ("Proxy-Authenticate", Credential::ProxyAuthorization)
+        };
+        let creds = self.p.credentials.clone();
+        let answer = msg::header_value(&r.headers, name)
+            .zip(creds.as_ref())
+            .map(|(ch, c)| digest::authorize(ch, "INVITE", &self.p.to_uri, c, None));
+        match answer {
+            Some(Ok(value)) => {
+                let req = self.dialog.invite(self.offer.clone(), Some(wrap(value)));
+                if let Some(old) = &self.invite_tx {
+                    self.retransmits += old.retransmits();
+                }
+                self.invite_tx = Some(ClientTransaction::new(now, req, self.p.t1));
+                self.provisional = false;
+            }
+            Some(Err(e)) => {
+                self.status = code;
+                self.result = Some((FinalState::Failed, false, Some(format!("sip:{code} {e}"))));
+                self.finish(now);
+            }
+            None => {
+                self.status = code;
+                self.result = Some((
+                    FinalState::Failed,
+                    false,
+                    Some(format!("sip:{code} no challenge")),
+                ));
+                self.finish(now);
+            }
+        }
+    }
+
+    // === helpers ===
+
+    /// Drain transaction outputs into call outputs and react to finals and timeouts.
+    fn pump(&mut self, now: Instant) {
+        loop {
+            let mut progressed = false;
+            while let Some(o) = self
+                .invite_tx
+                .as_mut()
+                .and_then(ClientTransaction::poll_output)
+            {
+                progressed = true;
+                match o {
+                    TxOutput::Transmit(b) => self.out.push_back(CallOutput::Transmit(b)),
+                    TxOutput::Response(r) => self.on_invite_response(now, *r),
+                    TxOutput::TimedOut => self.on_invite_timeout(now),
+                }
+            }
+            while let Some(o) = self
+                .cancel_tx
+                .as_mut()
+                .and_then(ClientTransaction::poll_output)
+            {
+                progressed = true;
+                if let TxOutput::Transmit(b) = o {
+                    self.out.push_back(CallOutput::Transmit(b));
+                }
+            }
+            while let Some(o) = self
+                .bye_tx
+                .as_mut()
+                .and_then(ClientTransaction::poll_output)
+            {
+                progressed = true;
+                match o {
+                    TxOutput::Transmit(b) => self.out.push_back(CallOutput::Transmit(b)),
+                    TxOutput::Response(r) if r.status_code.code() < 200 => {}
+                    TxOutput::Response(_) | TxOutput::TimedOut => {
+                        if self.phase == Phase::Ending {
+                            self.finish(now);
+                        }
+                    }
+                }
+            }
+            if !progressed {
+                break;
+            }
+        }
+    }
+
+    fn on_invite_timeout(&mut self, now: Instant) {
+        if self.phase != Phase::Inviting {
+            return;
+        }
+        self.status = if self.cancel_sent.is_some() { 487 } else { 408 };
+        let (state, retry) = if self.cancel_sent.is_some() {
+            classify(487, self.cancel)
+        } else {
+            (FinalState::Failed, true)
+        };
+        self.result = Some((state, retry, Some("sip:timeout".into())));
+        self.finish(now);
+    }
+
+    fn ring_deadline(&self) -> Option<Instant> {
+        self.times.invite.map(|t| t + self.p.ring_timeout)
+    }
+
+    /// A ringing call may be cancelled from `min_ring_time` after its first ring; one not
+    /// ringing yet at once.
+    fn cancel_earliest(&self) -> Option<Instant> {
+        self.times
+            .ring
+            .map(|r| r + self.p.min_ring_time)
+            .or(self.times.invite)
+    }
+
+    fn cancel_guard(&self) -> Option<Instant> {
+        self.cancel_sent.map(|t| t + self.p.t1 * 64)
+    }
+
+    fn maybe_cancel(&mut self, now: Instant) {
+        if self.phase != Phase::Inviting
+            || self.cancel.is_none()
+            || self.cancel_sent.is_some()
+            || !self.provisional
+        {
+            return;
+        }
+        if self.cancel_earliest().is_some_and(|t| now < t) {
+            return;
+        }
+        let Some(inv) = &self.invite_tx else { return };
+        let cancel = Dialog::cancel(inv.request());
+        self.cancel_tx = Some(ClientTransaction::new(now, cancel, self.p.t1));
+        self.cancel_sent = Some(now);
+        self.pump(now);
+    }
+
+    fn send_bye(&mut self, now: Instant, result: (FinalState, bool, Option<String>)) {
+        if self.phase == Phase::Answered {
+            self.stop_media(now);
+        }
+        let bye = self.dialog.request(Method::Bye);
+        self.bye_tx = Some(ClientTransaction::new(now, bye, self.p.t1));
+        self.result = Some(result);
+        self.times.end = Some(now);
+        self.phase = Phase::Ending;
+        self.pump(now);
+    }
+
+    fn stop_media(&mut self, now: Instant) {
+        let total = self.p.prompt_ms * u64::from(self.p.repeat.max(1));
+        let played = self
+            .times
+            .answer
+            .map_or(0, |a| now.saturating_duration_since(a).as_millis() as u64);
+        self.heard_ms = played.min(total);
+        self.out.push_back(CallOutput::StopMedia);
+    }
+
+    fn finish(&mut self, now: Instant) {
+        let end = *self.times.end.get_or_insert(now);
+        let (state, retry, error) = self
+            .result
+            .take()
+            .unwrap_or((FinalState::Failed, false, None));
+        let billable = self.times.answer.map_or(0, |a| {
+            end.saturating_duration_since(a).as_millis().div_ceil(1000) as u32
+        });
+        self.phase = Phase::Done;
+        self.out.push_back(CallOutput::Ended(Box::new(CallEnd {
+            state,
+            retry,
+            sip_status: self.status,
+            error,
+            times: self.times,
+            digits: std::mem::take(&mut self.digits),
+            heard_ms: self.heard_ms,
+            billable_seconds: billable,
+        })));
+    }
+}
+
+#[cfg(test)]
+#[path = "call_tests.rs"]
+mod tests;
