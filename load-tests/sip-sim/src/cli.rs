@@ -142,3 +142,50 @@ fn summary_json(s: &SimStats) -> String {
     };
     serde_json::to_string(&summary).unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[test]
+    fn cli_arguments_parse_rules_mix_and_durations() {
+        let args = SimArgs::try_parse_from([
+            "sip",
+            "--listen",
+            "127.0.0.1:5099",
+            "--default",
+            "answer,ring=1s",
+            "--rule",
+            "*0486=busy",
+            "--rule",
+            "7700*=challenge=407/kz>answer",
+            "--mix",
+            "70:answer",
+            "--mix",
+            "30:busy=603",
+            "--max-calls",
+            "10",
+            "--stats-interval",
+            "0s",
+        ])
+        .unwrap();
+        assert_eq!(args.listen.port(), 5099);
+        assert_eq!(
+            args.default,
+            Behaviour::answer_after(Duration::from_secs(1))
+        );
+        assert_eq!(args.rules.len(), 2);
+        assert_eq!(args.mix[1].behaviour, Behaviour::Busy(603));
+        assert_eq!(args.max_calls, Some(10));
+        assert!(args.stats_interval.is_zero());
+    }
+
+    #[test]
+    fn a_bad_rule_is_a_cli_error_naming_it() {
+        let err = SimArgs::try_parse_from(["sip", "--rule", "*1=busy=999"])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("busy=999"), "{err}");
+    }
+}
