@@ -267,7 +267,7 @@ pub fn send_dtmf(io: &mut Io, call: &mut Call, now: Instant, i: usize) {
         seq: call.dtmf_seq,
         timestamp,
     });
-    call.dtmf_seq = call.dtmf_seq.wrapping_add(16);
+    call.dtmf_seq = call.dtmf_seq.wrapping_add(crate::dtmf::PACKETS_PER_DIGIT);
 }
 
 pub fn bye_destination(call: &Call) -> Option<SocketAddr> {

@@ -13,6 +13,8 @@ use rtp_rs::{RtpPacketBuilder, Seq};
 pub const DIGIT_DURATION: Duration = Duration::from_millis(100);
 /// Number of repeated end packets (RFC 4733 section 2.5.1.4).
 pub const END_PACKETS: usize = 3;
+/// Packets one digit takes: an update every 20 ms for the duration, then the end packets.
+pub const PACKETS_PER_DIGIT: u16 = (DIGIT_DURATION.as_millis() / 20) as u16 + END_PACKETS as u16;
 const VOLUME: u8 = 10;
 const STEP_SAMPLES: u16 = 160;
 
@@ -117,6 +119,7 @@ mod tests {
         };
         let packets = job.packets();
         assert_eq!(packets.len(), 5 + END_PACKETS);
+        assert_eq!(packets.len(), usize::from(PACKETS_PER_DIGIT));
         let readers: Vec<_> = packets.iter().map(|p| RtpReader::new(p).unwrap()).collect();
         assert!(readers[0].mark() && readers[1..].iter().all(|r| !r.mark()));
         assert!(

@@ -6,6 +6,8 @@
 //! In-dialog handling (ACK, CANCEL, BYE, responses, timers) lives in `dialog`.
 
 mod dialog;
+#[cfg(test)]
+mod tests;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -184,14 +186,27 @@ impl Uas {
                 return;
             }
             Some((k, call))
-                if matches!(call.state, State::Challenged | State::Terminated)
-                    && call.result.is_none() =>
+                if matches!(
+                    call.state,
+                    State::Challenged
+                        | State::Terminated
+                        | State::AwaitAck {
+                            challenge: true,
+                            ..
+                        }
+                ) && call.result.is_none() =>
             {
                 k
             }
             Some(_) => {
                 self.io
                     .send(from, sipmsg::response(&req, 491, Extra::default()));
+                return;
+            }
+            None if req.to_header().is_ok_and(|t| sipmsg::has_tag(t.value())) => {
+                // An in-dialog INVITE for a dialog we do not know.
+                self.io
+                    .send(from, sipmsg::response(&req, 481, Extra::default()));
                 return;
             }
             None => {
