@@ -133,6 +133,7 @@ pub struct Call {
     result: Option<(FinalState, bool, Option<String>)>,
     status: u16,
     heard_ms: u64,
+    media_complete: bool,
     retransmits: u32,
     out: VecDeque<CallOutput>,
 }
@@ -161,6 +162,7 @@ impl Call {
             result: None,
             status: 0,
             heard_ms: 0,
+            media_complete: false,
             retransmits: 0,
             out: VecDeque::new(),
         })
@@ -226,6 +228,7 @@ impl Call {
     /// The pacer sent every repeat of the prompt: hang up.
     pub fn handle_media_done(&mut self, now: Instant) {
         if self.phase == Phase::Answered {
+            self.media_complete = true;
             self.send_bye(now, (FinalState::Answered, false, None));
         }
     }
@@ -603,7 +606,12 @@ impl Call {
             .times
             .answer
             .map_or(0, |a| now.saturating_duration_since(a).as_millis() as u64);
-        self.heard_ms = played.min(total);
+        // The pacer's report is exact; otherwise estimate from the time since the answer.
+        self.heard_ms = if self.media_complete {
+            total
+        } else {
+            played.min(total)
+        };
         self.out.push_back(CallOutput::StopMedia);
     }
 

@@ -59,6 +59,8 @@ pub struct SipTrunkConfig {
     pub rtp_port_range: RangeInclusive<u16>,
     /// RFC 3261 T1 (round-trip estimate), 500 ms by default.
     pub t1: Duration,
+    /// RTP pacer threads for this trunk (each drives its share of the calls with one timer).
+    pub pacer_threads: usize,
 }
 
 /// A configuration value that cannot work, naming the key.
@@ -97,6 +99,7 @@ impl SipTrunkConfig {
             retry_interval: Duration::from_secs(600),
             rtp_port_range: 20000..=29999,
             t1: Duration::from_millis(500),
+            pacer_threads: 1,
         }
     }
 
@@ -121,6 +124,9 @@ impl SipTrunkConfig {
         }
         if self.ring_timeout.is_zero() {
             bad("ring_timeout", "must be positive");
+        }
+        if self.pacer_threads == 0 {
+            bad("pacer_threads", "must be at least 1");
         }
         if self.t1.is_zero() {
             bad("t1", "must be positive");

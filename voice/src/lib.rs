@@ -10,10 +10,13 @@
 
 pub mod call;
 pub mod config;
+pub mod link;
 pub mod metrics;
 pub mod outcome;
 pub mod rtp;
 pub mod sdp;
 pub mod sip;
+pub mod transport;
 
 pub use config::SipTrunkConfig;
+pub use link::{CallLink, CallLinkHandle};

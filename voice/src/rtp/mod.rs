@@ -3,4 +3,5 @@
 pub mod dtmf;
 pub mod g711;
 pub mod pacer;
+pub mod pacer_thread;
 pub mod rtcp;

@@ -1,0 +1,292 @@
+//! The pacer's driver: one OS thread owning a [`Pacer`] and the RTP/RTCP sockets of its
+//! streams. It sleeps on its command channel until the next slot is due (one timer for
+//! every stream), sends that slot's packets with non-blocking `send_to`, and drains the same
+//! streams' RTP sockets for RFC 4733 digits.
+//!
+//! Why a thread and not tokio: the work is a tight periodic loop of short syscalls; on a
+//! dedicated thread it is not delayed behind SIP tasks, and it wakes once per slot however
+//! many calls run. Why no `sendmmsg`: every call has its own socket (symmetric RTP from the
+//! port we advertised), and `sendmmsg` batches datagrams of one socket only, so the batch is
+//! the slot (one wakeup, ~N/20 sends) rather than one syscall.
+//!
+//! ```no_run
+//! # use sendbox_voice::rtp::pacer_thread::{PacerThread, MediaStream};
+//! # use sendbox_voice::rtp::pacer::StreamSpec;
+//! # use sendbox_voice::sdp::Codec;
+//! let pacer = PacerThread::spawn("rtp-0").unwrap();
+//! let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+//! let rtp = std::net::UdpSocket::bind("127.0.0.1:20000").unwrap();
+//! let rtcp = std::net::UdpSocket::bind("127.0.0.1:20001").unwrap();
+//! let id = pacer.start(StreamSpec::random(bytes::Bytes::from_static(&[0xd5; 8000]), 1, Codec::Pcma),
+//!     MediaStream { rtp, rtcp, remote: "127.0.0.1:40000".parse().unwrap(), dtmf_pt: Some(101), events: tx });
+//! pacer.stop(id);
+//! ```
+
+use crate::metrics as m;
+use crate::rtp::dtmf::DtmfReceiver;
+use crate::rtp::pacer::{Pacer, PacerEvent, PacketKind, StreamId, StreamSpec};
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+use parking_lot::Mutex;
+use std::collections::HashMap;
+use std::net::{SocketAddr, UdpSocket};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, SystemTime};
+use tokio::sync::mpsc::UnboundedSender;
+use tokio::time::Instant;
+
+/// What a stream reports back to its call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MediaEvent {
+    /// Every repeat of the prompt was sent.
+    PromptDone,
+    /// A DTMF digit, with ms since the stream started (the answer).
+    Digit(char, u32),
+}
+
+/// The IO side of one stream, handed to the pacer thread.
+#[derive(Debug)]
+pub struct MediaStream {
+    /// Our RTP socket (the port in our SDP); packets go out from it (symmetric RTP).
+    pub rtp: UdpSocket,
+    /// Our RTCP socket (RTP port + 1).
+    pub rtcp: UdpSocket,
+    /// The callee's RTP address from the answer; RTCP goes to the port above.
+    pub remote: SocketAddr,
+    /// The telephone-event payload type, if negotiated.
+    pub dtmf_pt: Option<u8>,
+    /// Where to report [`MediaEvent`]s.
+    pub events: UnboundedSender<MediaEvent>,
+}
+
+enum Cmd {
+    Add(StreamId, Box<StreamSpec>, MediaStream),
+    Remove(StreamId),
+}
+
+/// Lateness of the pacer's slots against their deadlines, in power-of-two microsecond
+/// buckets (bucket `i` holds lags in `[2^(i-1), 2^i)` µs).
+#[derive(Debug, Default)]
+pub struct LagStats {
+    buckets: [AtomicU64; 24],
+    packets: AtomicU64,
+}
+
+impl LagStats {
+    fn record(&self, lag: Duration, packets: u64) {
+        let us = lag.as_micros().min(u128::from(u32::MAX)) as u32;
+        let i = (32 - us.leading_zeros()).min(23) as usize;
+        self.buckets[i].fetch_add(packets, Ordering::Relaxed);
+        self.packets.fetch_add(packets, Ordering::Relaxed);
+    }
+
+    /// RTP packets sent so far.
+    pub fn packets(&self) -> u64 {
+        self.packets.load(Ordering::Relaxed)
+    }
+
+    /// An upper bound of the `q` quantile (0..1) of per-packet lateness.
+    pub fn quantile_upper(&self, q: f64) -> Duration {
+        let total = self.packets() as f64;
+        let mut seen = 0u64;
+        for (i, b) in self.buckets.iter().enumerate() {
+            seen += b.load(Ordering::Relaxed);
+            if seen as f64 >= total * q {
+                return Duration::from_micros(if i == 0 { 0 } else { 1 << i });
+            }
+        }
+        Duration::MAX
+    }
+}
+
+/// A running pacer thread.
+#[derive(Debug)]
+pub struct PacerThread {
+    tx: Sender<Cmd>,
+    next_id: AtomicU64,
+    active: Arc<AtomicU64>,
+    lag: Arc<LagStats>,
+    join: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl std::fmt::Debug for Cmd {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Cmd::Add(id, ..) => write!(f, "Add({id:?})"),
+            Cmd::Remove(id) => write!(f, "Remove({id:?})"),
+        }
+    }
+}
+
+impl PacerThread {
+    /// Start a pacer thread named `name`.
+    pub fn spawn(name: &str) -> std::io::Result<Self> {
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let active = Arc::new(AtomicU64::new(0));
+        let lag = Arc::new(LagStats::default());
+        let (a, l) = (active.clone(), lag.clone());
+        let join = std::thread::Builder::new()
+            .name(name.into())
+            .spawn(move || run(rx, a, l))?;
+        Ok(PacerThread {
+            tx,
+            next_id: AtomicU64::new(1),
+            active,
+            lag,
+            join: Mutex::new(Some(join)),
+        })
+    }
+
+    /// Start streaming; the first packet leaves within 20 ms.
+    pub fn start(&self, spec: StreamSpec, media: MediaStream) -> StreamId {
+        let id = StreamId(self.next_id.fetch_add(1, Ordering::Relaxed));
+        // The thread only stops when this handle is dropped, so the channel is open.
+        let _ = self.tx.send(Cmd::Add(id, Box::new(spec), media));
+        id
+    }
+
+    /// Stop a stream and close its sockets.
+    pub fn stop(&self, id: StreamId) {
+        let _ = self.tx.send(Cmd::Remove(id));
+    }
+
+    /// Streams running now.
+    pub fn active(&self) -> u64 {
+        self.active.load(Ordering::Relaxed)
+    }
+
+    /// Send-lateness statistics since start.
+    pub fn lag(&self) -> &LagStats {
+        &self.lag
+    }
+}
+
+impl Drop for PacerThread {
+    fn drop(&mut self) {
+        // Closing the channel ends the thread's loop.
+        let (dead, _) = crossbeam_channel::bounded(0);
+        drop(std::mem::replace(&mut self.tx, dead));
+        if let Some(j) = self.join.lock().take() {
+            let _ = j.join();
+        }
+    }
+}
+
+struct Io {
+    media: MediaStream,
+    rtcp_remote: SocketAddr,
+    dtmf: DtmfReceiver,
+    started: Instant,
+}
+
+fn run(rx: Receiver<Cmd>, active: Arc<AtomicU64>, lag: Arc<LagStats>) {
+    let mut pacer = Pacer::new(Instant::now());
+    let mut ios: HashMap<StreamId, Io> = HashMap::new();
+    let mut buf = [0u8; 1500];
+    loop {
+        let deadline = pacer.poll_timeout();
+        let cmd = match deadline {
+            Some(d) => rx.recv_deadline(d.into_std()),
+            None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
+        };
+        match cmd {
+            Ok(c) => {
+                apply(c, &mut pacer, &mut ios);
+                while let Ok(c) = rx.try_recv() {
+                    apply(c, &mut pacer, &mut ios);
+                }
+            }
+            Err(RecvTimeoutError::Disconnected) => break,
+            Err(RecvTimeoutError::Timeout) => {}
+        }
+        active.store(ios.len() as u64, Ordering::Relaxed);
+        let now = Instant::now();
+        let Some(due) = deadline.filter(|d| *d <= now) else {
+            continue;
+        };
+        let unix = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap_or_default();
+        let (mut sent, mut errors) = (0u64, 0u64);
+        pacer.handle_timeout(now, unix, |id, kind, bytes| {
+            let Some(io) = ios.get_mut(&id) else { return };
+            let res = match kind {
+                PacketKind::Rtp => io.media.rtp.send_to(bytes, io.media.remote),
+                PacketKind::Rtcp => io.media.rtcp.send_to(bytes, io.rtcp_remote),
+            };
+            match res {
+                Ok(_) if kind == PacketKind::Rtp => sent += 1,
+                Ok(_) => {}
+                Err(_) => errors += 1,
+            }
+            if kind == PacketKind::Rtp {
+                receive(io, &mut buf);
+            }
+        });
+        while let Some(PacerEvent::PromptDone(id)) = pacer.poll_event() {
+            if let Some(io) = ios.get(&id) {
+                let _ = io.media.events.send(MediaEvent::PromptDone);
+            }
+        }
+        let late = now.saturating_duration_since(due);
+        lag.record(late, sent);
+        metrics::histogram!(m::RTP_SEND_LAG_SECONDS).record(late.as_secs_f64());
+        metrics::counter!(m::RTP_PACKETS_SENT_TOTAL).increment(sent);
+        if errors > 0 {
+            metrics::counter!(m::RTP_SEND_ERRORS_TOTAL).increment(errors);
+        }
+    }
+}
+
+fn apply(c: Cmd, pacer: &mut Pacer, ios: &mut HashMap<StreamId, Io>) {
+    match c {
+        Cmd::Add(id, spec, media) => {
+            let _ = media.rtp.set_nonblocking(true);
+            let _ = media.rtcp.set_nonblocking(true);
+            let now = Instant::now();
+            let mut rtcp_remote = media.remote;
+            rtcp_remote.set_port(media.remote.port().wrapping_add(1));
+            pacer.add(now, id, *spec);
+            ios.insert(
+                id,
+                Io {
+                    media,
+                    rtcp_remote,
+                    dtmf: DtmfReceiver::default(),
+                    started: now,
+                },
+            );
+        }
+        Cmd::Remove(id) => {
+            pacer.remove(id);
+            ios.remove(&id);
+        }
+    }
+}
+
+/// Drain what the callee sent to our RTP port (bounded per tick) and pick out DTMF.
+fn receive(io: &mut Io, buf: &mut [u8]) {
+    for _ in 0..16 {
+        let Ok((n, _from)) = io.media.rtp.recv_from(buf) else {
+            return;
+        };
+        let Some(pt) = io.media.dtmf_pt else { continue };
+        let Ok(r) = rtp_rs::RtpReader::new(&buf[..n]) else {
+            continue;
+        };
+        if r.payload_type() != pt {
+            continue;
+        }
+        let at = io.started.elapsed().as_millis() as u32;
+        io.dtmf.handle_packet(r.timestamp(), r.payload(), at);
+        while let Some((d, at)) = io.dtmf.poll_digit() {
+            metrics::counter!(m::DTMF_DIGITS_TOTAL).increment(1);
+            let _ = io.media.events.send(MediaEvent::Digit(d, at));
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "pacer_thread_tests.rs"]
+mod tests;
