@@ -50,7 +50,7 @@ pub struct SipSimBuilder(SipSim);
 
 impl SipSim {
     /// Defaults: answer at once, no rules or mix, credentials `sendbox`/`sendbox`, seed 0,
-    /// 2 RTP sockets, 10,000 call records.
+    /// 4 RTP sockets, 10,000 call records.
     pub fn builder() -> SipSimBuilder {
         SipSimBuilder(SipSim {
             table: BehaviourTable {
@@ -60,7 +60,7 @@ impl SipSim {
             },
             credentials: ("sendbox".into(), "sendbox".into()),
             seed: 0,
-            rtp_sockets: 2,
+            rtp_sockets: 4,
             media_ip: None,
             max_records: 10_000,
             linger: Duration::from_secs(5),

@@ -50,7 +50,7 @@ async fn start() -> (SimHandle, tokio::sync::oneshot::Sender<()>) {
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let sim = SipSim::builder()
         .default(Behaviour::answer())
-        .rtp_sockets(2)
+        .rtp_sockets(env("SIPSIM_RTP_SOCKETS", 2) as usize)
         .max_call_records(0)
         .build();
     (
