@@ -74,6 +74,8 @@ pub(crate) struct RtpPool {
     sockets: Vec<Arc<UdpSocket>>,
     addrs: Vec<SocketAddr>,
     tables: Vec<Arc<Mutex<Table>>>,
+    /// Held open on RTP port + 1 so callers' RTCP is absorbed instead of drawing ICMP errors.
+    rtcp_sinks: Vec<UdpSocket>,
     stop: Arc<AtomicBool>,
 }
 
@@ -85,12 +87,14 @@ impl RtpPool {
             sockets: vec![],
             addrs: vec![],
             tables: vec![],
+            rtcp_sinks: vec![],
             stop: stop.clone(),
         };
         for _ in 0..count.max(1) {
             let want = SocketAddr::new(ip, 0);
             let err = |source| SimError::RtpBind { addr: want, source };
-            let socket = UdpSocket::bind(want).map_err(err)?;
+            let (socket, rtcp) = bind_pair(ip).map_err(err)?;
+            pool.rtcp_sinks.extend(rtcp);
             // Short timeout so the thread notices `stop` promptly.
             socket
                 .set_read_timeout(Some(Duration::from_millis(50)))
@@ -181,6 +185,22 @@ impl Drop for RtpPool {
     }
 }
 
+/// An even RTP port with RTP+1 free for RTCP when possible (RFC 3550 section 11); after a few
+/// tries, any port without an RTCP socket.
+fn bind_pair(ip: IpAddr) -> std::io::Result<(UdpSocket, Option<UdpSocket>)> {
+    for _ in 0..32 {
+        let rtp = UdpSocket::bind(SocketAddr::new(ip, 0))?;
+        let port = rtp.local_addr()?.port();
+        if port % 2 == 0
+            && port < u16::MAX
+            && let Ok(rtcp) = UdpSocket::bind(SocketAddr::new(ip, port + 1))
+        {
+            return Ok((rtp, Some(rtcp)));
+        }
+    }
+    Ok((UdpSocket::bind(SocketAddr::new(ip, 0))?, None))
+}
+
 fn receive_loop(socket: &UdpSocket, table: &Mutex<Table>, stop: &AtomicBool) {
     let mut buf = [0u8; 2048];
     while !stop.load(Ordering::Relaxed) {
@@ -202,5 +222,54 @@ fn receive_loop(socket: &UdpSocket, table: &Mutex<Table>, stop: &AtomicBool) {
                 std::thread::sleep(Duration::from_millis(1));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rtp_ports_are_even_with_rtcp_held_open() {
+        let pool = RtpPool::start([127, 0, 0, 1].into(), 2).unwrap();
+        for i in 0..pool.len() {
+            let port = pool.addr(i).port();
+            assert_eq!(port % 2, 0);
+            assert!(
+                UdpSocket::bind(("127.0.0.1", port + 1)).is_err(),
+                "RTCP port is held"
+            );
+        }
+    }
+
+    #[test]
+    fn packets_from_unknown_sources_are_counted_apart() {
+        let pool = RtpPool::start([127, 0, 0, 1].into(), 1).unwrap();
+        let sender = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let stranger = UdpSocket::bind("127.0.0.1:0").unwrap();
+        pool.register(
+            0,
+            sender.local_addr().unwrap(),
+            RtpMeter::new(Duration::from_millis(20), None),
+        );
+        let pkt = rtp_rs::RtpPacketBuilder::new()
+            .payload_type(8)
+            .payload(&[0; 160])
+            .build()
+            .unwrap();
+        sender.send_to(&pkt, pool.addr(0)).unwrap();
+        stranger.send_to(&pkt, pool.addr(0)).unwrap();
+        let mut stats = SimStats::default();
+        for _ in 0..100 {
+            stats = SimStats::default();
+            pool.fill(&mut stats);
+            if stats.rtp_packets + stats.rtp_unmatched == 2 {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert_eq!((stats.rtp_packets, stats.rtp_unmatched), (1, 1));
+        let meter = pool.unregister(0, sender.local_addr().unwrap()).unwrap();
+        assert_eq!(meter.packets, 1);
     }
 }

@@ -114,7 +114,7 @@ pub struct SimStats {
     pub rtp_lost: u64,
     /// Duplicate RTP packets.
     pub rtp_duplicates: u64,
-    /// RTP datagrams from an address no call expects.
+    /// RTP-port datagrams from an address no call expects, or that are not RTP.
     pub rtp_unmatched: u64,
     /// Consecutive audio packets whose arrival gap deviated from ptime by more than 2 ms.
     pub rtp_late_over_2ms: u64,
