@@ -125,3 +125,62 @@ fn finished_calls_are_forgotten_after_the_linger_time() {
     u.handle_datagram(t0 + Duration::from_secs(7), caller(), &invite());
     assert_eq!(drain(&mut u).0, vec![100, 486]);
 }
+
+#[test]
+fn mutated_and_truncated_datagrams_never_panic() {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(42);
+    let t0 = Instant::now();
+    let mut u = uas(Behaviour::answer());
+    let base = invite();
+    for i in 0..3000u32 {
+        let mut d = base.clone();
+        match i % 3 {
+            0 => d.truncate(rng.random_range(0..base.len())),
+            1 => {
+                for _ in 0..rng.random_range(1..8) {
+                    let at = rng.random_range(0..d.len());
+                    d[at] = rng.random();
+                }
+            }
+            _ => {
+                let at = rng.random_range(0..d.len());
+                let junk: Vec<u8> = (0..rng.random_range(1..40)).map(|_| rng.random()).collect();
+                d.splice(at..at, junk);
+            }
+        }
+        u.handle_datagram(t0, caller(), &d);
+        drain(&mut u);
+    }
+}
+
+#[test]
+fn the_random_mix_is_reproducible_from_the_seed() {
+    let outcomes = |seed: u64| -> Vec<u16> {
+        let cfg = UasConfig {
+            table: BehaviourTable {
+                rules: vec![],
+                mix: vec!["1:busy".parse().unwrap(), "1:reject=404".parse().unwrap()],
+                default: Behaviour::answer(),
+            },
+            local: "127.0.0.1:5070".parse().unwrap(),
+            rtp_addrs: vec!["127.0.0.1:6000".parse().unwrap()],
+            linger: Duration::from_secs(5),
+        };
+        let mut u = Uas::new(cfg, ("u", "p"), seed);
+        let t0 = Instant::now();
+        (0..24)
+            .map(|i| {
+                let inv = String::from_utf8(invite())
+                    .unwrap()
+                    .replace("Call-ID: v1", &format!("Call-ID: mix{i}"));
+                u.handle_datagram(t0, caller(), inv.as_bytes());
+                drain(&mut u).0[1]
+            })
+            .collect()
+    };
+    let a = outcomes(7);
+    assert_eq!(a, outcomes(7));
+    assert_ne!(a, outcomes(8));
+    assert!(a.contains(&486) && a.contains(&404));
+}
