@@ -22,8 +22,8 @@ pub struct SimArgs {
     /// UDP address to receive SIP on.
     #[arg(long, default_value = "127.0.0.1:5070")]
     pub listen: SocketAddr,
-    /// Behaviour when no rule matches and no mix is given: answer[,ring=1s][,hangup=30s][,dtmf=1@1s+2@2s],
-    /// busy[=486|600|603], noanswer, reject=CODE, challenge=401|407[/REALM][/SHA-256]>BEHAVIOUR.
+    /// Behaviour when no rule matches and no mix is given: `answer[,ring=1s][,hangup=30s][,dtmf=1@1s+2@2s]`,
+    /// `busy[=486|600|603]`, `noanswer`, `reject=CODE`, `challenge=401|407[/REALM][/SHA-256]>BEHAVIOUR`.
     #[arg(long, default_value = "answer")]
     pub default: Behaviour,
     /// PATTERN=BEHAVIOUR, first match wins; PATTERN is *SUFFIX, PREFIX* or an exact number (repeatable).
