@@ -1,0 +1,87 @@
+//! The behavioural suite on SQLite (a database file in a temp dir), plus SQLite specifics.
+
+mod common;
+
+use common::Db;
+
+async fn sqlite() -> Option<Db> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite:{}", dir.path().join("store.db").display());
+    Some(Db {
+        url,
+        _guard: Box::new(dir),
+    })
+}
+
+suite!(sqlite);
+
+#[tokio::test]
+async fn memory_database_reads_its_own_writes() {
+    use sendbox_store::WriteOp::*;
+    let s = sendbox_store::open("sqlite::memory:").await.unwrap();
+    let d = common::dispatch(1, "acme", 77010000001);
+    s.write(vec![AcceptDispatch(d.clone())]).await.unwrap();
+    assert_eq!(s.dispatch(1).await.unwrap().unwrap().row, d);
+    assert_eq!(s.unfinished().await.unwrap().len(), 1);
+    s.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn schema_version_has_one_row_per_migration_after_reopen() {
+    let db = sqlite().await.unwrap();
+    for _ in 0..3 {
+        db.open().await.close().await.unwrap();
+    }
+    let path = db.url.strip_prefix("sqlite:").unwrap();
+    let conn = rusqlite::Connection::open(path).unwrap();
+    let rows: Vec<(u32, String)> = conn
+        .prepare("SELECT version, name FROM schema_version ORDER BY version")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(rows, vec![(1, "0001_init.sql".to_string())]);
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+}
+
+#[tokio::test]
+async fn newer_schema_is_refused() {
+    let db = sqlite().await.unwrap();
+    db.open().await.close().await.unwrap();
+    let path = db.url.strip_prefix("sqlite:").unwrap();
+    rusqlite::Connection::open(path)
+        .unwrap()
+        .execute(
+            "INSERT INTO schema_version (version, name, applied_at) VALUES (99, 'x', 'now')",
+            [],
+        )
+        .unwrap();
+    let err = sendbox_store::open(&db.url).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            sendbox_store::StoreError::SchemaTooNew { found: 99, .. }
+        ),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn bad_urls_name_the_problem() {
+    for url in [
+        "mysql://x",
+        "sqlite:",
+        "sqlite:/tmp/x.db?synchronous=maybe",
+        "sqlite:/tmp/x.db?readers=0",
+    ] {
+        let err = sendbox_store::open(url).await.unwrap_err();
+        assert!(
+            matches!(err, sendbox_store::StoreError::InvalidUrl { .. }),
+            "{url}: {err}"
+        );
+    }
+}
