@@ -10,7 +10,7 @@ fn any_char() -> impl Strategy<Value = char> {
         2 => prop::sample::select(vec!['€', '[', ']', '{', '}', '^', '~', '|', '\\', '\u{c}']),
         1 => prop::sample::select(vec!['Қ', 'ә', 'ғ', 'ж', 'Ё', 'ү']),
         1 => prop::sample::select(vec!['😀', '🇰', '𝄞']),
-        1 => prop::sample::select(vec!['é', 'Δ', '£', '@', '\n', 'ß', ' ']),
+        1 => prop::sample::select(vec!['é', 'Δ', '£', '@', '\n', 'ß', ' ', '`', '$']),
     ]
 }
 
@@ -96,5 +96,21 @@ proptest! {
     #[test]
     fn decode_never_panics(dc: u8, bytes in prop::collection::vec(any::<u8>(), 0..300)) {
         let _ = decode(dc, &bytes);
+    }
+}
+
+proptest! {
+    #[test]
+    fn ascii_texts_with_a_non_gsm_backtick_go_ucs2_and_still_split_right(
+        n in 0usize..400, at in 0usize..400, concat in concat(),
+    ) {
+        // '`' is ASCII but not GSM 03.38: the whole text is UCS-2 (the ASCII fast path must agree).
+        let mut text = "x".repeat(n);
+        text.insert(at.min(n), '`');
+        let parts = split(&text, concat, 1).unwrap();
+        prop_assert!(parts.iter().all(|p| p.data_coding == 0x08));
+        prop_assert_eq!(usize::from(count_segments(&text, concat)), parts.len());
+        let joined: Vec<u8> = parts.iter().flat_map(|p| p.text_bytes().to_vec()).collect();
+        prop_assert_eq!(decode(0x08, &joined), text);
     }
 }

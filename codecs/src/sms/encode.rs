@@ -64,6 +64,16 @@ pub struct Encoded {
 /// without allocating.
 pub(crate) fn measure(text: &str) -> (Encoding, usize) {
     let mut septets = 0usize;
+    if text.is_ascii() {
+        // Fast path: one table lookup per byte, no UTF-8 decoding.
+        for &b in text.as_bytes() {
+            match gsm7::ascii_septets(b) {
+                Some(n) => septets += usize::from(n),
+                None => return (Encoding::Ucs2, text.len()),
+            }
+        }
+        return (Encoding::Gsm7, septets);
+    }
     for c in text.chars() {
         match gsm7::gsm7_septets(c) {
             Some(n) => septets += usize::from(n),

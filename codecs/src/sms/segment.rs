@@ -16,6 +16,7 @@
 //! ```
 
 use super::encode::{Encoding, char_units, measure, push_char};
+use super::gsm7;
 
 /// The most parts a concatenated message can have (the UDH total is one octet).
 pub const MAX_PARTS: u8 = 255;
@@ -106,6 +107,21 @@ pub enum SmsTextError {
 fn count_parts(text: &str, encoding: Encoding, capacity: usize) -> usize {
     let mut parts = 1;
     let mut used = 0;
+    if text.is_ascii() {
+        // Fast path: ASCII is one UTF-16 unit per byte, and GSM widths come from a byte table.
+        if encoding == Encoding::Ucs2 {
+            return text.len().div_ceil(capacity).max(1);
+        }
+        for &b in text.as_bytes() {
+            let w = usize::from(gsm7::ascii_septets(b).unwrap_or(1));
+            if used + w > capacity {
+                parts += 1;
+                used = 0;
+            }
+            used += w;
+        }
+        return parts;
+    }
     for c in text.chars() {
         let w = char_units(c, encoding);
         if used + w > capacity {
@@ -194,42 +210,59 @@ pub fn split_with_limit(
     let total = billed as u8;
     let capacity = concat.part_capacity(encoding);
     let octets_per_part = capacity * encoding.octets_per_unit() + 7;
+    let layout = Layout {
+        concat,
+        encoding,
+        reference,
+        total,
+        capacity,
+        octets_per_part,
+    };
+    let parts = if text.is_ascii() {
+        // ASCII: skip UTF-8 decoding.
+        fill_parts(text.bytes().map(char::from), &layout, billed)
+    } else {
+        fill_parts(text.chars(), &layout, billed)
+    };
+    Ok(parts)
+}
+
+/// How the parts of one message are laid out.
+struct Layout {
+    concat: Concat,
+    encoding: Encoding,
+    reference: u16,
+    total: u8,
+    capacity: usize,
+    octets_per_part: usize,
+}
+
+/// Greedy fill: each character goes in the current part if it fits whole, else starts the next.
+fn fill_parts(chars: impl Iterator<Item = char>, l: &Layout, billed: usize) -> Vec<Part> {
     let mut parts: Vec<Part> = Vec::with_capacity(billed);
-    let mut used = capacity; // forces a new part for the first character
-    for c in text.chars() {
-        let w = char_units(c, encoding);
-        if used + w > capacity {
+    let mut used = l.capacity; // forces a new part for the first character
+    for c in chars {
+        let w = char_units(c, l.encoding);
+        if used + w > l.capacity {
+            // At most `total` (≤ 255) parts are created, so the sequence number fits a u8.
             let seq = parts.len() as u8 + 1;
-            parts.push(new_part(
-                concat,
-                encoding,
-                reference,
-                total,
-                seq,
-                octets_per_part,
-            ));
+            parts.push(new_part(l, seq));
             used = 0;
         }
         used += w;
         // A part was pushed above on the first character, so `last_mut` is Some.
         if let Some(part) = parts.last_mut() {
-            push_char(c, encoding, &mut part.short_message);
+            push_char(c, l.encoding, &mut part.short_message);
         }
     }
-    Ok(parts)
+    parts
 }
 
 /// An empty concatenated part with its UDH or SAR fields filled in.
-fn new_part(
-    concat: Concat,
-    encoding: Encoding,
-    reference: u16,
-    total: u8,
-    seq: u8,
-    capacity: usize,
-) -> Part {
-    let mut short_message = Vec::with_capacity(capacity);
-    let (udhi, sar) = match concat {
+fn new_part(l: &Layout, seq: u8) -> Part {
+    let (reference, total) = (l.reference, l.total);
+    let mut short_message = Vec::with_capacity(l.octets_per_part);
+    let (udhi, sar) = match l.concat {
         Concat::Udh8 => {
             short_message.extend_from_slice(&[0x05, 0x00, 0x03, reference as u8, total, seq]);
             (true, None)
@@ -242,7 +275,7 @@ fn new_part(
         Concat::Sar | Concat::Payload => (false, Some((reference, total, seq))),
     };
     Part {
-        data_coding: encoding.data_coding(),
+        data_coding: l.encoding.data_coding(),
         esm_class_udhi: udhi,
         short_message,
         sar,
