@@ -260,6 +260,7 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
 
 /// A running simulator. Dropping it stops the simulator and closes every connection.
 #[derive(Debug)]
+#[must_use = "dropping the handle stops the simulator"]
 pub struct SimHandle {
     addr: SocketAddr,
     shared: Arc<Shared>,

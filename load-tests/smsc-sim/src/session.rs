@@ -155,6 +155,9 @@ impl Session {
                     if r.is_err() {
                         return;
                     }
+                    if rbuf.capacity() - rbuf.len() < 16 * 1024 {
+                        rbuf.reserve(64 * 1024);
+                    }
                     match stream.try_read_buf(rbuf) {
                         Ok(0) => return,
                         Ok(_) => {
