@@ -85,6 +85,9 @@ pub struct SimArgs {
     /// Do not track duplicates (saves memory on long runs).
     #[arg(long)]
     pub no_dedup: bool,
+    /// Send enquire_link to each client at this interval, e.g. 30s.
+    #[arg(long, value_parser = humantime::parse_duration)]
+    pub enquire_link_interval: Option<Duration>,
     /// How often to log the counters.
     #[arg(long, value_parser = humantime::parse_duration, default_value = "5s")]
     pub stats_interval: Duration,
@@ -206,6 +209,9 @@ impl SimArgs {
         }
         if let Some(every) = self.no_nul_every {
             b = b.malformed(Malformed::SubmitRespWithoutNul { every });
+        }
+        if let Some(d) = self.enquire_link_interval {
+            b = b.enquire_link_interval(d);
         }
         if let Some(every) = self.garbage_every {
             b = b.malformed(Malformed::GarbagePdu { every });

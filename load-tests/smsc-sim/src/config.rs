@@ -156,6 +156,8 @@ pub struct SimConfig {
     pub max_command_length: usize,
     /// First message id handed out.
     pub first_message_id: u64,
+    /// Send enquire_link to each client at this interval (as real SMSCs do).
+    pub enquire_link_interval: Option<Duration>,
 }
 
 impl Default for SimConfig {
@@ -182,6 +184,7 @@ impl Default for SimConfig {
             dedup: true,
             max_command_length: 8192,
             first_message_id: 1,
+            enquire_link_interval: None,
         }
     }
 }
@@ -286,6 +289,11 @@ impl SimBuilder {
     /// First message id handed out (default 1).
     pub fn first_message_id(mut self, id: u64) -> Self {
         self.config.first_message_id = id;
+        self
+    }
+    /// Send enquire_link to every connection each `d`.
+    pub fn enquire_link_interval(mut self, d: Duration) -> Self {
+        self.config.enquire_link_interval = Some(d);
         self
     }
     /// The system_id in bind responses.

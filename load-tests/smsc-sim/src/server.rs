@@ -48,6 +48,7 @@ pub(crate) struct Outbound {
 pub(crate) enum SessionCmd {
     Deliver(Outbound),
     Raw(Bytes),
+    Unbind,
 }
 
 #[derive(Debug)]
@@ -146,6 +147,15 @@ impl Shared {
             }
         }
         reg.pending.push_back(out);
+    }
+
+    /// Asks every connection to send unbind; returns how many.
+    pub fn unbind_all(&self) -> usize {
+        let reg = self.registry.lock();
+        reg.entries
+            .iter()
+            .filter(|e| e.tx.send(SessionCmd::Unbind).is_ok())
+            .count()
     }
 
     /// Sends raw bytes to every connection; returns how many took them.
@@ -312,6 +322,12 @@ impl SimHandle {
     /// Writes raw bytes on every open connection (for malformed-input tests); returns how many.
     pub fn send_raw(&self, bytes: &[u8]) -> usize {
         self.shared.broadcast_raw(&Bytes::copy_from_slice(bytes))
+    }
+
+    /// Sends an SMSC-initiated unbind on every open connection (each closes once the client answers
+    /// unbind_resp); returns how many.
+    pub fn unbind_all(&self) -> usize {
+        self.shared.unbind_all()
     }
 
     /// Stops accepting and closes every connection.

@@ -128,6 +128,11 @@ impl Session {
         rx: &mut mpsc::UnboundedReceiver<SessionCmd>,
     ) {
         let shutdown = self.shared.shutdown.clone();
+        let mut keepalive = self
+            .shared
+            .cfg
+            .enquire_link_interval
+            .map(|d| tokio::time::interval_at(Instant::now() + d, d));
         loop {
             if self.closing && self.out.is_empty() {
                 return;
@@ -151,6 +156,11 @@ impl Session {
                     self.handle_timers(Instant::now());
                 }
                 Some(cmd) = rx.recv() => self.handle_cmd(cmd),
+                _ = async { keepalive.as_mut()?.tick().await; Some(()) }, if keepalive.is_some() => {
+                    bump(&self.shared.counters.enquire_links_sent);
+                    let seq = self.take_seq();
+                    wire::put_header_only(&mut self.out, wire::ENQUIRE_LINK, 0, seq);
+                }
                 r = stream.readable(), if want_read => {
                     if r.is_err() {
                         return;
@@ -230,6 +240,11 @@ impl Session {
                 self.closing = true;
             }
             (CommandId::GenericNack, _) => bump(&c.generic_nacks_received),
+            (CommandId::EnquireLinkResp, _) => bump(&c.enquire_link_resps),
+            (CommandId::UnbindResp, _) => {
+                bump(&c.unbind_resps);
+                self.closing = true;
+            }
             (id, _) if u32::from(id) & 0x8000_0000 != 0 => {} // other responses: nothing to do
             _ => {
                 // Unknown or unsupported request: ESME_RINVCMDID.
@@ -311,6 +326,11 @@ impl Session {
             SessionCmd::Raw(bytes) => {
                 bump(&self.shared.counters.malformed_sent);
                 self.out.extend_from_slice(&bytes);
+            }
+            SessionCmd::Unbind => {
+                bump(&self.shared.counters.unbinds_sent);
+                let seq = self.take_seq();
+                wire::put_header_only(&mut self.out, wire::UNBIND, 0, seq);
             }
         }
     }

@@ -57,6 +57,14 @@ pub struct SimStats {
     pub invalid_bind_state: u64,
     /// Malformed PDUs written on purpose.
     pub malformed_sent: u64,
+    /// enquire_link sent by the simulator.
+    pub enquire_links_sent: u64,
+    /// enquire_link_resp received.
+    pub enquire_link_resps: u64,
+    /// unbind sent by the simulator ([`crate::SimHandle::unbind_all`]).
+    pub unbinds_sent: u64,
+    /// unbind_resp received.
+    pub unbind_resps: u64,
 }
 
 /// Live counters behind [`SimStats`].
@@ -83,6 +91,10 @@ pub(crate) struct Counters {
     pub generic_nacks_received: AtomicU64,
     pub invalid_bind_state: AtomicU64,
     pub malformed_sent: AtomicU64,
+    pub enquire_links_sent: AtomicU64,
+    pub enquire_link_resps: AtomicU64,
+    pub unbinds_sent: AtomicU64,
+    pub unbind_resps: AtomicU64,
 }
 
 /// Adds one to a counter.
@@ -115,6 +127,10 @@ impl Counters {
             generic_nacks_received: g(&self.generic_nacks_received),
             invalid_bind_state: g(&self.invalid_bind_state),
             malformed_sent: g(&self.malformed_sent),
+            enquire_links_sent: g(&self.enquire_links_sent),
+            enquire_link_resps: g(&self.enquire_link_resps),
+            unbinds_sent: g(&self.unbinds_sent),
+            unbind_resps: g(&self.unbind_resps),
         }
     }
 }

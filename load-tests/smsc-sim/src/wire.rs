@@ -28,6 +28,10 @@ pub const SUBMIT_SM: u32 = 0x0000_0004;
 pub const SUBMIT_SM_RESP: u32 = 0x8000_0004;
 /// `deliver_sm`.
 pub const DELIVER_SM: u32 = 0x0000_0005;
+/// `unbind`.
+pub const UNBIND: u32 = 0x0000_0006;
+/// `enquire_link`.
+pub const ENQUIRE_LINK: u32 = 0x0000_0015;
 /// `unbind_resp`.
 pub const UNBIND_RESP: u32 = 0x8000_0006;
 /// `bind_transceiver`.

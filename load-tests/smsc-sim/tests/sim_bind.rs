@@ -157,3 +157,43 @@ async fn dropping_the_handle_closes_connections() {
     drop(sim);
     assert!(esme.closed().await);
 }
+
+#[tokio::test]
+async fn the_simulator_sends_enquire_link_and_counts_the_answers() {
+    let sim = SmscSim::builder()
+        .enquire_link_interval(std::time::Duration::from_millis(30))
+        .spawn()
+        .await
+        .unwrap();
+    let mut esme = Esme::connect(sim.addr()).await;
+    esme.bind_trx("a", "b").await;
+    let el = esme.recv().await;
+    assert_eq!(el.id(), CommandId::EnquireLink);
+    esme.send_command(rusmpp::Command::new(
+        CommandStatus::EsmeRok,
+        el.sequence_number(),
+        Pdu::EnquireLinkResp,
+    ))
+    .await;
+    common::eventually(|| sim.stats().enquire_link_resps == 1).await;
+    assert!(sim.stats().enquire_links_sent >= 1);
+}
+
+#[tokio::test]
+async fn an_smsc_initiated_unbind_closes_after_the_client_answers() {
+    let sim = SmscSim::builder().spawn().await.unwrap();
+    let mut esme = Esme::connect(sim.addr()).await;
+    esme.bind_trx("a", "b").await;
+    assert_eq!(sim.unbind_all(), 1);
+    let unbind = esme.recv().await;
+    assert_eq!(unbind.id(), CommandId::Unbind);
+    esme.send_command(rusmpp::Command::new(
+        CommandStatus::EsmeRok,
+        unbind.sequence_number(),
+        Pdu::UnbindResp,
+    ))
+    .await;
+    assert!(esme.closed().await);
+    let s = sim.stats();
+    assert_eq!((s.unbinds_sent, s.unbind_resps), (1, 1));
+}
