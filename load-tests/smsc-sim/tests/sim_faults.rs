@@ -63,7 +63,7 @@ async fn throttle_every_n_answers_0x58_without_a_message_id() {
 #[tokio::test]
 async fn throttle_above_tps_limits_a_burst() {
     let sim = SmscSim::builder()
-        .throttle_above_tps(5.0)
+        .throttle_above_tps(2.0)
         .spawn()
         .await
         .unwrap();
@@ -84,8 +84,8 @@ async fn throttle_above_tps_limits_a_burst() {
             throttled += 1;
         }
     }
-    // A burst of 5 passes; a few more may refill while the 20 arrive.
-    assert!((12..=15).contains(&throttled), "throttled {throttled}");
+    // A burst of 2 passes; at 2/s at most a few more refill even on a slow, loaded machine.
+    assert!((15..=18).contains(&throttled), "throttled {throttled}");
 }
 
 #[tokio::test]
@@ -265,4 +265,53 @@ async fn many_pipelined_submits_are_all_answered_once() {
         (s.unique_messages, s.duplicates, s.receipts_sent),
         (u64::from(n), 0, u64::from(n))
     );
+}
+
+mod framing {
+    use bytes::BytesMut;
+    use proptest::prelude::*;
+    use sendbox_smsc_sim::wire::{Frame, next_frame};
+
+    proptest! {
+        #[test]
+        fn random_bytes_never_panic_the_framer(
+            bytes in prop::collection::vec(any::<u8>(), 0..600),
+            id in prop::sample::select(vec![1u32, 2, 4, 5, 6, 9, 0x15, 0x8000_0005, 0x1234]),
+        ) {
+            // A plausible header (so bodies reach rusmpp's decoder) followed by random octets.
+            let mut buf = BytesMut::new();
+            buf.extend_from_slice(&((16 + bytes.len()) as u32).to_be_bytes());
+            buf.extend_from_slice(&id.to_be_bytes());
+            buf.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0, 1]);
+            buf.extend_from_slice(&bytes);
+            buf.extend_from_slice(&bytes);
+            for _ in 0..4 {
+                match next_frame(&mut buf, 8192) {
+                    Ok(Some(Frame::Command(_) | Frame::Undecodable { .. })) => {}
+                    Ok(None) | Err(_) => break,
+                }
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn garbage_on_the_socket_closes_only_that_connection() {
+    let sim = SmscSim::builder().spawn().await.unwrap();
+    let mut bad = TcpStream::connect(sim.addr()).await.unwrap();
+    // command_length 2: unrecoverable framing, the simulator hangs up.
+    bad.write_all(&[0, 0, 0, 2, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12])
+        .await
+        .unwrap();
+    let mut one = [0u8; 1];
+    let n = tokio::time::timeout(
+        common::WAIT,
+        tokio::io::AsyncReadExt::read(&mut bad, &mut one),
+    )
+    .await
+    .unwrap()
+    .unwrap_or(0);
+    assert_eq!(n, 0);
+    let mut esme = Esme::connect(sim.addr()).await;
+    assert_eq!(esme.bind_trx("a", "b").await, CommandStatus::EsmeRok);
 }
