@@ -104,24 +104,10 @@ pub enum SmsTextError {
 }
 
 /// Counts the parts `text` needs (the greedy split that [`split`] performs), without allocating.
+/// ASCII texts take [`count_ascii`] instead.
 fn count_parts(text: &str, encoding: Encoding, capacity: usize) -> usize {
     let mut parts = 1;
     let mut used = 0;
-    if text.is_ascii() {
-        // Fast path: ASCII is one UTF-16 unit per byte, and GSM widths come from a byte table.
-        if encoding == Encoding::Ucs2 {
-            return text.len().div_ceil(capacity).max(1);
-        }
-        for &b in text.as_bytes() {
-            let w = usize::from(gsm7::ascii_septets(b).unwrap_or(1));
-            if used + w > capacity {
-                parts += 1;
-                used = 0;
-            }
-            used += w;
-        }
-        return parts;
-    }
     for c in text.chars() {
         let w = char_units(c, encoding);
         if used + w > capacity {
@@ -139,17 +125,49 @@ fn count_parts(text: &str, encoding: Encoding, capacity: usize) -> usize {
 /// the number of segments the MC will cut the payload into (as with [`Concat::Udh8`]), while
 /// [`split`] returns a single PDU. An empty text counts as one segment. Saturates at `u16::MAX`.
 pub fn count_segments(text: &str, concat: Concat) -> u16 {
-    let (encoding, len) = measure(text);
-    if len <= encoding.single_capacity() {
-        return 1;
-    }
     let concat = if concat == Concat::Payload {
         Concat::Udh8
     } else {
         concat
     };
+    if text.is_ascii() {
+        return count_ascii(text.as_bytes(), concat);
+    }
+    let (encoding, len) = measure(text);
+    if len <= encoding.single_capacity() {
+        return 1;
+    }
     let parts = count_parts(text, encoding, concat.part_capacity(encoding));
     u16::try_from(parts).unwrap_or(u16::MAX)
+}
+
+/// [`count_segments`] for ASCII text in one pass: total septets and the greedy part count together.
+fn count_ascii(bytes: &[u8], concat: Concat) -> u16 {
+    let capacity = concat.part_capacity(Encoding::Gsm7);
+    let (mut septets, mut parts, mut used) = (0usize, 1usize, 0usize);
+    for &b in bytes {
+        let Some(w) = gsm7::ascii_septets(b) else {
+            // Not GSM (e.g. '`'): UCS-2, one unit per ASCII byte, no surrogates.
+            let parts = if bytes.len() <= Encoding::Ucs2.single_capacity() {
+                1
+            } else {
+                bytes.len().div_ceil(concat.part_capacity(Encoding::Ucs2))
+            };
+            return u16::try_from(parts).unwrap_or(u16::MAX);
+        };
+        let w = usize::from(w);
+        septets += w;
+        if used + w > capacity {
+            parts += 1;
+            used = 0;
+        }
+        used += w;
+    }
+    if septets <= Encoding::Gsm7.single_capacity() {
+        1
+    } else {
+        u16::try_from(parts).unwrap_or(u16::MAX)
+    }
 }
 
 /// Splits `text` into submit_sm parts under `concat`, with the concatenation `reference` (only the low
