@@ -1,0 +1,351 @@
+//! Demux and decode any supported upload into mono `f32` chunks at the input rate.
+//!
+//! symphonia 0.6 reads the containers (WAV, AIFF, MP3, Ogg, FLAC, MP4/M4A, CAF, MKV) and
+//! decodes PCM, A/μ-law, ADPCM, MP3, Vorbis, FLAC, AAC-LC and ALAC. symphonia has no Opus
+//! decoder, so Ogg Opus packets from its demuxer go to the pure-Rust `opus-decoder` crate
+//! (decoding at 48 kHz; pre-skip and end trimming come from the Ogg granule positions).
+//! HE-AAC (explicit SBR/PS signalling) is refused by name before decoding.
+//!
+//! Decoding is streaming: one packet at a time, downmixed into a reusable buffer, handed to a
+//! sink. Nothing grows with the file's length.
+
+use symphonia::core::codecs::audio::well_known::{CODEC_ID_AAC, CODEC_ID_OPUS};
+use symphonia::core::codecs::audio::{AudioCodecParameters, AudioDecoder, AudioDecoderOptions};
+use symphonia::core::errors::Error as SymError;
+use symphonia::core::formats::probe::Hint;
+use symphonia::core::formats::{FormatOptions, FormatReader, TrackType};
+use symphonia::core::io::MediaSourceStream;
+use symphonia::core::meta::MetadataOptions;
+use symphonia::core::packet::Packet;
+
+use super::AudioError;
+use super::opus::OpusTrack;
+use super::sniff;
+
+/// Decoder errors tolerated (packet skipped, as players do) before the file counts as corrupt.
+const MAX_BAD_PACKETS: u32 = 8;
+
+/// What the probe found.
+#[derive(Debug, Clone)]
+pub(crate) struct SourceInfo {
+    /// e.g. "mp3", "ogg/opus", "wav/pcm_s16le", "mp4/aac".
+    pub label: String,
+    /// Input sample rate in Hz.
+    pub rate: u32,
+    /// Input channel count.
+    pub channels: usize,
+    /// Frames the container header promises, when it says.
+    pub expected_frames: Option<u64>,
+}
+
+/// How decoding ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum End {
+    /// The stream ended where the container said it would.
+    Complete,
+    /// The stream stopped early or mid-frame.
+    Truncated,
+}
+
+enum Dec {
+    Sym(Box<dyn AudioDecoder>),
+    Opus(Box<OpusTrack>),
+}
+
+/// An opened upload, ready to stream mono samples.
+pub(crate) struct Source<'s> {
+    name: String,
+    format: Box<dyn FormatReader + 's>,
+    track_id: u32,
+    dec: Dec,
+    /// What the probe found.
+    pub info: SourceInfo,
+    interleaved: Vec<f32>,
+    mono: Vec<f32>,
+}
+
+impl std::fmt::Debug for Source<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Source")
+            .field("name", &self.name)
+            .field("info", &self.info)
+            .finish()
+    }
+}
+
+fn codec_name(id: symphonia::core::codecs::audio::AudioCodecId) -> String {
+    if id == CODEC_ID_OPUS {
+        return "opus".into();
+    }
+    match symphonia::default::get_codecs().get_audio_decoder(id) {
+        Some(reg) => reg.codec.info.short_name.to_string(),
+        None => format!("codec id {id}"),
+    }
+}
+
+/// Reads the MPEG-4 Audio Object Type from an AudioSpecificConfig.
+fn aac_object_type(asc: &[u8]) -> Option<u8> {
+    let first = *asc.first()?;
+    let aot = first >> 3;
+    if aot == 31 {
+        let second = *asc.get(1)?;
+        Some(32 + (((first & 0x07) << 3) | (second >> 5)))
+    } else {
+        Some(aot)
+    }
+}
+
+fn map_err(name: &str, e: SymError) -> AudioError {
+    match e {
+        SymError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
+            AudioError::Truncated {
+                name: name.into(),
+                at_ms: 0,
+                expected_ms: None,
+            }
+        }
+        SymError::DecodeError(msg) if msg.contains("exceeds") => AudioError::Corrupt {
+            name: name.into(),
+            detail: format!("a header claims more data than the file holds ({msg})"),
+        },
+        other => AudioError::Corrupt {
+            name: name.into(),
+            detail: other.to_string(),
+        },
+    }
+}
+
+impl<'s> Source<'s> {
+    /// Probes `mss`. `head` holds the file's first bytes, to describe unrecognised content.
+    pub fn open(name: &str, mss: MediaSourceStream<'s>, head: &[u8]) -> Result<Self, AudioError> {
+        let mut hint = Hint::new();
+        if let Some(ext) = name.rsplit_once('.').map(|(_, e)| e) {
+            hint.with_extension(&ext.to_ascii_lowercase());
+        }
+        let format = symphonia::default::get_probe()
+            .probe(
+                &hint,
+                mss,
+                FormatOptions::default(),
+                MetadataOptions::default(),
+            )
+            .map_err(|e| match e {
+                SymError::Unsupported(_) => match sniff::wav_codec(head) {
+                    Some(codec) => AudioError::UnsupportedCodec {
+                        name: name.into(),
+                        codec,
+                        hint: HINT,
+                    },
+                    None => AudioError::UnsupportedFormat {
+                        name: name.into(),
+                        detected: sniff::describe(head),
+                    },
+                },
+                other => map_err(name, other),
+            })?;
+        let container = match format.format_info().short_name {
+            "wave" => "wav",
+            "isomp4" => "mp4",
+            other => other,
+        };
+        let track = format
+            .default_track(TrackType::Audio)
+            .or_else(|| format.first_track(TrackType::Audio))
+            .ok_or_else(|| AudioError::NoAudioTrack { name: name.into() })?;
+        let params: AudioCodecParameters = track
+            .codec_params
+            .as_ref()
+            .and_then(|p| p.audio())
+            .cloned()
+            .ok_or_else(|| AudioError::NoAudioTrack { name: name.into() })?;
+        let track_id = track.id;
+        let mut expected_frames = track.num_frames;
+        let codec = codec_name(params.codec);
+        let label = if container == codec {
+            codec.clone()
+        } else {
+            format!("{container}/{codec}")
+        };
+
+        let dec = if params.codec == CODEC_ID_OPUS {
+            // Ogg Opus: the last granule position counts the pre-skip too.
+            let delay = u64::from(track.delay.unwrap_or(0));
+            expected_frames = expected_frames.map(|n| n.saturating_sub(delay));
+            Dec::Opus(Box::new(OpusTrack::new(
+                name,
+                &params,
+                delay,
+                expected_frames,
+            )?))
+        } else {
+            if params.codec == CODEC_ID_AAC
+                && let Some(asc) = params.extra_data.as_deref()
+            {
+                match aac_object_type(asc) {
+                    Some(5) => return Err(unsupported(name, "HE-AAC")),
+                    Some(29) => return Err(unsupported(name, "HE-AACv2")),
+                    _ => {}
+                }
+            }
+            let opts = AudioDecoderOptions::default();
+            let d = symphonia::default::get_codecs()
+                .make_audio_decoder(&params, &opts)
+                .map_err(|e| match e {
+                    SymError::Unsupported(what) => AudioError::UnsupportedCodec {
+                        name: name.into(),
+                        codec: format!("{codec} ({what})"),
+                        hint: HINT,
+                    },
+                    other => map_err(name, other),
+                })?;
+            Dec::Sym(d)
+        };
+        let (rate, channels) = match &dec {
+            Dec::Opus(o) => (o.rate(), o.channels()),
+            Dec::Sym(d) => {
+                let p = d.codec_params();
+                (
+                    p.sample_rate.or(params.sample_rate).unwrap_or(0),
+                    p.channels
+                        .as_ref()
+                        .or(params.channels.as_ref())
+                        .map_or(0, |c| c.count()),
+                )
+            }
+        };
+        if rate == 0 {
+            return Err(AudioError::Corrupt {
+                name: name.into(),
+                detail: "the header gives no sample rate".into(),
+            });
+        }
+        Ok(Source {
+            name: name.into(),
+            format,
+            track_id,
+            dec,
+            info: SourceInfo {
+                label,
+                rate,
+                channels,
+                expected_frames,
+            },
+            interleaved: Vec::new(),
+            mono: Vec::new(),
+        })
+    }
+
+    /// Decodes to the end, handing mono chunks at `info.rate` to `sink`. Returns the frames
+    /// decoded and how the stream ended. A sink error stops decoding and is returned.
+    pub fn run(
+        &mut self,
+        sink: &mut dyn FnMut(&[f32]) -> Result<(), AudioError>,
+    ) -> Result<(u64, End), AudioError> {
+        let mut frames = 0u64;
+        let mut bad = 0u32;
+        let end = loop {
+            let packet: Packet = match self.format.next_packet() {
+                Ok(Some(p)) => p,
+                Ok(None) | Err(SymError::ResetRequired) => break End::Complete,
+                Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                    break End::Truncated;
+                }
+                Err(e) => return Err(map_err(&self.name, e)),
+            };
+            if packet.track_id != self.track_id {
+                continue;
+            }
+            match self.decode_packet(&packet) {
+                Ok(()) => {}
+                Err(SymError::DecodeError(d)) => {
+                    bad += 1;
+                    if bad > MAX_BAD_PACKETS {
+                        return Err(self.corrupt(format!("{bad} undecodable packets; last: {d}")));
+                    }
+                    continue;
+                }
+                Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                    break End::Truncated;
+                }
+                Err(SymError::Unsupported(what)) => {
+                    return Err(AudioError::UnsupportedCodec {
+                        name: self.name.clone(),
+                        codec: format!("{} ({what})", self.info.label),
+                        hint: HINT,
+                    });
+                }
+                Err(e) => return Err(self.corrupt(e.to_string())),
+            }
+            if !self.mono.is_empty() {
+                frames += self.mono.len() as u64;
+                sink(&self.mono)?;
+            }
+        };
+        let end = match (end, self.info.expected_frames) {
+            // A header that promises more than 1% (and more than 50 ms) beyond what was there.
+            (End::Complete, Some(exp))
+                if exp > frames + (exp / 100).max(u64::from(self.info.rate) / 20) =>
+            {
+                End::Truncated
+            }
+            (e, _) => e,
+        };
+        if end == End::Truncated && bad > 0 {
+            let ms = frames * 1000 / u64::from(self.info.rate.max(1));
+            return Err(self.corrupt(format!(
+                "{bad} undecodable packets, and the stream breaks off at {ms} ms"
+            )));
+        }
+        Ok((frames, end))
+    }
+
+    fn corrupt(&self, detail: String) -> AudioError {
+        AudioError::Corrupt {
+            name: self.name.clone(),
+            detail,
+        }
+    }
+
+    /// Decodes one packet into `self.mono` (cleared first).
+    fn decode_packet(&mut self, packet: &Packet) -> Result<(), SymError> {
+        self.mono.clear();
+        match &mut self.dec {
+            Dec::Opus(o) => o.decode(packet, &mut self.mono),
+            Dec::Sym(d) => {
+                let buf = d.decode(packet)?;
+                let ch = buf.spec().channels().count().max(1);
+                let n = buf.frames();
+                self.interleaved.resize(n * ch, 0.0);
+                buf.copy_to_slice_interleaved::<f32, _>(&mut self.interleaved[..]);
+                downmix(&self.interleaved, ch, &mut self.mono);
+                Ok(())
+            }
+        }
+    }
+}
+
+const HINT: &str = "; please upload MP3, WAV, FLAC, Ogg (Vorbis or Opus) or AAC-LC M4A";
+
+fn unsupported(name: &str, codec: &str) -> AudioError {
+    AudioError::UnsupportedCodec {
+        name: name.into(),
+        codec: codec.into(),
+        hint: HINT,
+    }
+}
+
+/// Averages interleaved channels into `out` (appending).
+pub(crate) fn downmix(interleaved: &[f32], channels: usize, out: &mut Vec<f32>) {
+    match channels {
+        1 => out.extend_from_slice(interleaved),
+        2 => out.extend(interleaved.chunks_exact(2).map(|f| (f[0] + f[1]) * 0.5)),
+        n => {
+            let k = 1.0 / n as f32;
+            out.extend(
+                interleaved
+                    .chunks_exact(n)
+                    .map(|f| f.iter().sum::<f32>() * k),
+            );
+        }
+    }
+}
