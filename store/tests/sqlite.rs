@@ -85,3 +85,56 @@ async fn bad_urls_name_the_problem() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_failing_write_does_not_fail_its_group() {
+    use sendbox_store::{FeedbackKind, FeedbackRow, WriteOp::*};
+    let db = sqlite().await.unwrap();
+    db.open().await.close().await.unwrap();
+    // A trigger makes the database itself refuse one write (validation cannot catch it).
+    let path = db.url.strip_prefix("sqlite:").unwrap();
+    rusqlite::Connection::open(path)
+        .unwrap()
+        .execute_batch(
+            "CREATE TRIGGER boom BEFORE INSERT ON feedback WHEN NEW.body = 'boom'
+             BEGIN SELECT RAISE(ABORT, 'boom refused'); END;",
+        )
+        .unwrap();
+    let s = db.open().await;
+    let feedback = |body: &str| FeedbackRow {
+        account: "acme".into(),
+        msisdn: 77010000001,
+        dispatch_id: None,
+        kind: FeedbackKind::Reply,
+        body: body.into(),
+        at: common::t(1),
+    };
+    let good: Vec<_> = (1..=20u64)
+        .map(|i| {
+            s.write(vec![
+                AcceptDispatch(common::dispatch(i, "acme", 77010000000 + i)),
+                Feedback(feedback("ok")),
+            ])
+        })
+        .collect();
+    let bad = s.write(vec![
+        AcceptDispatch(common::dispatch(100, "acme", 77010000100)),
+        Feedback(feedback("boom")),
+    ]);
+    let (good, bad) = futures::join!(futures::future::join_all(good), bad);
+    let err = bad.unwrap_err();
+    assert!(err.to_string().contains("boom refused"), "{err}");
+    for g in good {
+        g.unwrap();
+    }
+    assert!(
+        s.dispatch(100).await.unwrap().is_none(),
+        "the failed write left nothing"
+    );
+    assert_eq!(s.unfinished().await.unwrap().len(), 20);
+    let fb = s
+        .feedback_for(sendbox_store::FeedbackKey::Msisdn(77010000001))
+        .await
+        .unwrap();
+    assert_eq!(fb.len(), 20);
+}

@@ -1,10 +1,10 @@
-//! The SQLite writer thread: drains every queued request, applies each in its own savepoint
-//! inside one transaction, commits once (one fsync), then answers every waiter.
+//! The SQLite writer thread: drains every queued request, applies them all in one
+//! transaction, commits once (one fsync), then answers every waiter.
 //!
-//! A failing request is rolled back to its savepoint and answered with its error; the others
-//! in the group still commit.
+//! If the group fails, each request is retried in its own transaction, so a failing request
+//! is answered with its error and the others still commit.
 
-use super::apply::apply;
+use super::apply::{Statements, apply};
 use crate::StoreError;
 use crate::metrics as m;
 use crate::model::{WriteOp, WriteResult};
@@ -82,18 +82,11 @@ fn commit_group(conn: &mut Connection, group: &mut Vec<Waiter>, pending: &Atomic
         return;
     }
     let n_ops: usize = group.iter().map(|(o, _)| o.len()).sum();
-    let results = match write_group(conn, group) {
-        Ok(results) => results,
-        Err(e) => {
-            // The transaction is gone: every caller of the group fails with the same cause.
-            let _ = conn.execute_batch("ROLLBACK");
-            let msg: Arc<str> = e.to_string().into();
-            tracing::warn!(error = %msg, ops = n_ops, "Store group commit failed.");
-            group
-                .iter()
-                .map(|_| Err(StoreError::Commit(msg.clone())))
-                .collect()
-        }
+    let results = if n_ops == 0 {
+        // Only flushes: everything before them is already committed.
+        group.iter().map(|_| Ok(WriteResult::default())).collect()
+    } else {
+        write_group(conn, group)
     };
     let left = pending.fetch_sub(n_ops, Ordering::Relaxed) - n_ops;
     metrics::gauge!(m::BACKLOG, "backend" => "sqlite").set(left as f64);
@@ -103,29 +96,41 @@ fn commit_group(conn: &mut Connection, group: &mut Vec<Waiter>, pending: &Atomic
     }
 }
 
-fn write_group(
-    conn: &mut Connection,
-    group: &[Waiter],
-) -> Result<Vec<Result<WriteResult, StoreError>>, rusqlite::Error> {
-    conn.execute_batch("BEGIN IMMEDIATE")?;
-    let mut results = Vec::with_capacity(group.len());
-    for (ops, _) in group {
-        if ops.is_empty() {
-            results.push(Ok(WriteResult::default()));
-            continue;
+fn write_group(conn: &mut Connection, group: &[Waiter]) -> Vec<Result<WriteResult, StoreError>> {
+    // Optimistic: the whole group in one transaction, no savepoints (a savepoint makes SQLite
+    // copy every page it touches to a sub-journal, which costs a third of the writer's time).
+    match write_all(conn, group) {
+        Ok(results) => return results.into_iter().map(Ok).collect(),
+        Err(e) if group.len() == 1 => {
+            let _ = conn.execute_batch("ROLLBACK");
+            return vec![Err(e)];
         }
-        conn.execute_batch("SAVEPOINT w")?;
-        match apply(conn, ops) {
-            Ok(r) => {
-                conn.execute_batch("RELEASE w")?;
-                results.push(Ok(r));
-            }
-            Err(e) => {
-                conn.execute_batch("ROLLBACK TO w; RELEASE w")?;
-                results.push(Err(e));
-            }
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            tracing::warn!(error = %e, callers = group.len(), "Store group commit failed; retrying each write alone.");
         }
     }
+    // One write failed: give each its own transaction so only that one fails.
+    let mut results = Vec::with_capacity(group.len());
+    for w in group {
+        let r = write_all(conn, std::slice::from_ref(w));
+        if r.is_err() {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        results.push(r.map(|mut v| v.pop().unwrap_or_default()));
+    }
+    results
+}
+
+/// Every write of `group` in one transaction; the caller rolls back on error.
+fn write_all(conn: &Connection, group: &[Waiter]) -> Result<Vec<WriteResult>, StoreError> {
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    let mut stmts = Statements::new(conn);
+    let mut results = Vec::with_capacity(group.len());
+    for (ops, _) in group {
+        results.push(apply(&mut stmts, ops)?);
+    }
+    drop(stmts);
     conn.execute_batch("COMMIT")?;
     Ok(results)
 }
