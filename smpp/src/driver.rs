@@ -245,7 +245,7 @@ impl Driver {
                 }
                 Event::Timeout { token } => self.flights.on_timeout(sh, now, token),
                 Event::Lost { token } => self.flights.on_lost(token),
-                Event::Deliver(d) => sh.on_deliver(&d),
+                Event::Deliver(d) => sh.on_deliver(now, &d),
                 Event::Malformed(h) => {
                     sh.counters.malformed.increment(1);
                     tracing::warn!(
@@ -267,6 +267,8 @@ impl Driver {
     /// Sends as many parts as the window and the limiters allow, taking new dispatches from
     /// the queue without waiting.
     fn fill(&mut self, now: Instant) {
+        // One clock read per pass: a pass takes microseconds.
+        let ns = mono_ns();
         while self.session.room() > 0 {
             let Some(p) = self.flights.next_part(now) else {
                 match self.sh.queue.pop() {
@@ -277,7 +279,6 @@ impl Driver {
                     None => break,
                 }
             };
-            let ns = mono_ns();
             let wait = self
                 .limiter
                 .try_acquire(ns)

@@ -174,7 +174,7 @@ impl Flights {
             }
             StatusClass::Permanent => self.fail(slot, FinalState::Rejected, status),
         }
-        self.check_done(sh, slot);
+        self.check_done(sh, now, slot);
     }
 
     /// No response in time: a temporary error.
@@ -184,7 +184,7 @@ impl Flights {
         };
         sh.counters.timeout();
         self.temporary(sh, now, token, 0x0000_0008, sh.cfg.max_temp_retries);
-        self.check_done(sh, slot);
+        self.check_done(sh, now, slot);
     }
 
     /// The session closed with this part unanswered: send it again later (not a retry).
@@ -223,7 +223,7 @@ impl Flights {
     }
 
     /// Ends the dispatch in `slot` if no part is unsent or awaiting a response.
-    fn check_done(&mut self, sh: &Shared, slot: usize) {
+    fn check_done(&mut self, sh: &Shared, now: Instant, slot: usize) {
         let Some(Some(f)) = self.slots.get(slot) else {
             return;
         };
@@ -268,7 +268,7 @@ impl Flights {
                 operator_ref,
             },
         );
-        sh.register(f.ready, &ids);
+        sh.register(now, f.ready, &ids);
     }
 
     fn take(&mut self, slot: usize) -> Option<Flight> {

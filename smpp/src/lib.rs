@@ -23,6 +23,7 @@ pub mod link;
 pub mod metrics;
 pub mod pdu;
 pub mod session;
+mod session_types;
 pub mod status;
 pub mod text;
 

@@ -171,12 +171,12 @@ impl std::fmt::Debug for Shared {
 
 impl Shared {
     /// A dispatch was handed off: wait for its receipts (one per part id).
-    pub fn register(&self, ready: Ready, ids: &[Bytes]) {
+    pub fn register(&self, now: Instant, ready: Ready, ids: &[Bytes]) {
         let keys = ids
             .iter()
             .map(|id| MsgKey::new(id, self.cfg.submit_id_base))
             .collect();
-        let done = self.correlator.lock().register(Instant::now(), ready, keys);
+        let done = self.correlator.lock().register(now, ready, keys);
         if let Some((r, s, e)) = done {
             self.counters.final_receipt(s);
             self.events
@@ -185,9 +185,9 @@ impl Shared {
     }
 
     /// A deliver_sm: a receipt, or an incoming message.
-    pub fn on_deliver(&self, d: &Deliver) {
+    pub fn on_deliver(&self, now: Instant, d: &Deliver) {
         if d.is_receipt() {
-            return self.on_receipt(d);
+            return self.on_receipt(now, d);
         }
         let mut body = d.text();
         if d.esm_class & 0x40 != 0 {
@@ -205,16 +205,22 @@ impl Shared {
         self.events.inbound_sms(self.cfg.operator, from, &to, &text);
     }
 
-    fn on_receipt(&self, d: &Deliver) {
-        let text = parse_text(d.text()).ok();
+    fn on_receipt(&self, now: Instant, d: &Deliver) {
+        // The TLVs are enough for a delivered message; the text is read only when they are
+        // missing, or for the err: code of a failure.
+        let tlv_state = d.message_state.map(Stat::from_state);
+        let need_text =
+            d.receipted_message_id.is_none() || tlv_state.is_none_or(|s| s != Stat::Delivered);
+        let text = if need_text {
+            parse_text(d.text()).ok()
+        } else {
+            None
+        };
         let id = d
             .receipted_message_id
             .as_deref()
             .or(text.as_ref().map(|t| t.id));
-        let stat = d
-            .message_state
-            .map(Stat::from_state)
-            .or(text.as_ref().map(|t| t.stat));
+        let stat = tlv_state.or(text.as_ref().map(|t| t.stat));
         let (Some(id), Some(stat)) = (id, stat) else {
             tracing::warn!(operator = %self.cfg.operator_name, "Receipt without a message id or state; ignored.");
             return self.counters.receipt(6);
@@ -229,10 +235,7 @@ impl Shared {
             _ => b"",
         };
         let key = MsgKey::new(id, self.cfg.receipt_id_base);
-        let m = self
-            .correlator
-            .lock()
-            .on_receipt(Instant::now(), key, stat, err);
+        let m = self.correlator.lock().on_receipt(now, key, stat, err);
         match m {
             Match::Finished(r, s, e) => {
                 self.counters.final_receipt(s);
@@ -366,6 +369,18 @@ impl SmsLinkHandle {
             .iter()
             .map(|s| s.lock().clone())
             .collect()
+    }
+
+    /// After a restart: a dispatch the engine handed off before it stopped, with the message
+    /// ids the SMSC gave it (`operator_ref`, comma-separated). Its receipts are matched as if
+    /// it had been submitted on this run.
+    pub fn adopt(&self, ready: Ready, operator_ref: &str) {
+        let ids: Vec<Bytes> = operator_ref
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(|s| Bytes::copy_from_slice(s.as_bytes()))
+            .collect();
+        self.shared.register(Instant::now(), ready, &ids);
     }
 
     /// Dispatches handed off and awaiting their receipts.

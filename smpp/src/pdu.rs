@@ -53,6 +53,11 @@ pub mod status {
     pub const SYSERR: u32 = 0x08;
 }
 
+/// TLVs rusmpp's zero-copy decoder keeps per PDU. The decoded PDU is an enum holding this many
+/// TLVs inline and is moved a few times while decoding, so a small number is much faster; a PDU
+/// with more TLVs goes to the tolerant parser, which reads any number.
+const MAX_TLVS: usize = 6;
+
 /// A deliver_sm: a receipt or an incoming message. Fields are slices of the frame, without NULs.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Deliver {
@@ -145,7 +150,7 @@ pub fn decode(frame: Bytes) -> Decoded {
         };
     };
     let strict =
-        <BorrowedCommand<'_, 16> as DecodeWithLength>::decode(&frame[4..], frame.len() - 4);
+        <BorrowedCommand<'_, MAX_TLVS> as DecodeWithLength>::decode(&frame[4..], frame.len() - 4);
     if let Ok((command, _)) = strict
         && let Some(body) = from_rusmpp(&frame, &header, command.pdu())
     {
@@ -163,7 +168,7 @@ pub fn decode(frame: Bytes) -> Decoded {
     }
 }
 
-fn from_rusmpp(frame: &Bytes, h: &Header, pdu: Option<&BPdu<'_, 16>>) -> Option<Body> {
+fn from_rusmpp(frame: &Bytes, h: &Header, pdu: Option<&BPdu<'_, MAX_TLVS>>) -> Option<Body> {
     let cstr = |b: &[u8]| frame.slice_ref(b.strip_suffix(&[0]).unwrap_or(b));
     Some(match pdu {
         None if h.id == cmd::RESP | cmd::SUBMIT_SM => Body::SubmitSmResp(Bytes::new()),

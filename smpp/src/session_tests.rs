@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::frame::Header;
+use std::time::Duration;
 
 const SEC: Duration = Duration::from_secs(1);
 
