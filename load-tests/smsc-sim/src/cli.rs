@@ -88,6 +88,9 @@ pub struct SimArgs {
     /// Send enquire_link to each client at this interval, e.g. 30s.
     #[arg(long, value_parser = humantime::parse_duration)]
     pub enquire_link_interval: Option<Duration>,
+    /// At most this many unacknowledged deliver_sm per bind.
+    #[arg(long)]
+    pub deliver_window: Option<usize>,
     /// How often to log the counters.
     #[arg(long, value_parser = humantime::parse_duration, default_value = "5s")]
     pub stats_interval: Duration,
@@ -212,6 +215,9 @@ impl SimArgs {
         }
         if let Some(d) = self.enquire_link_interval {
             b = b.enquire_link_interval(d);
+        }
+        if let Some(n) = self.deliver_window {
+            b = b.deliver_window(n);
         }
         if let Some(every) = self.garbage_every {
             b = b.malformed(Malformed::GarbagePdu { every });

@@ -158,6 +158,8 @@ pub struct SimConfig {
     pub first_message_id: u64,
     /// Send enquire_link to each client at this interval (as real SMSCs do).
     pub enquire_link_interval: Option<Duration>,
+    /// At most this many unacknowledged deliver_sm per bind; more wait (unlimited when `None`).
+    pub deliver_window: Option<usize>,
 }
 
 impl Default for SimConfig {
@@ -185,6 +187,7 @@ impl Default for SimConfig {
             max_command_length: 8192,
             first_message_id: 1,
             enquire_link_interval: None,
+            deliver_window: None,
         }
     }
 }
@@ -294,6 +297,11 @@ impl SimBuilder {
     /// Send enquire_link to every connection each `d`.
     pub fn enquire_link_interval(mut self, d: Duration) -> Self {
         self.config.enquire_link_interval = Some(d);
+        self
+    }
+    /// Keep at most `n` deliver_sm unacknowledged per bind, as real SMSCs window them.
+    pub fn deliver_window(mut self, n: usize) -> Self {
+        self.config.deliver_window = Some(n.max(1));
         self
     }
     /// The system_id in bind responses.

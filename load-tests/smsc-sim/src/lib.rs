@@ -25,6 +25,7 @@
 
 mod cli;
 mod config;
+mod deliver;
 mod receipt;
 mod server;
 mod session;

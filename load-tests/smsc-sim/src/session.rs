@@ -5,7 +5,7 @@
 //! one syscall each way. Reading pauses while the client is not draining our answers.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::io::ErrorKind;
 use std::sync::Arc;
 
@@ -17,8 +17,7 @@ use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until};
 use tracing::debug;
 
-use crate::receipt;
-use crate::server::{DeliverKind, Outbound, SessionCmd, Shared};
+use crate::server::{Outbound, SessionCmd, Shared};
 use crate::stats::bump;
 use crate::wire::{self, Frame};
 
@@ -84,6 +83,8 @@ pub(crate) struct Session {
     pub timer_order: u64,
     pub next_seq: u32,
     pub outstanding: HashMap<u32, Outbound>,
+    /// deliver_sm waiting for room in the window (`deliver_window`).
+    pub held: VecDeque<Outbound>,
     pub conn_submits: u64,
     pub bucket: Option<(f64, Instant)>,
     pub rng: StdRng,
@@ -107,6 +108,7 @@ pub(crate) async fn run(shared: Arc<Shared>, stream: TcpStream) {
         timer_order: 0,
         next_seq: 1,
         outstanding: HashMap::new(),
+        held: VecDeque::new(),
         conn_submits: 0,
         bucket: None,
         rng,
@@ -308,18 +310,6 @@ impl Session {
         }
     }
 
-    fn on_deliver_resp(&mut self, seq: u32, status: CommandStatus) {
-        let c = &self.shared.counters;
-        let Some(o) = self.outstanding.remove(&seq) else {
-            return;
-        };
-        match (status == CommandStatus::EsmeRok, o.kind) {
-            (true, DeliverKind::Receipt) => bump(&c.receipts_acked),
-            (true, DeliverKind::Mo) => bump(&c.mo_acked),
-            (false, _) => bump(&c.deliver_nacks),
-        }
-    }
-
     fn handle_cmd(&mut self, cmd: SessionCmd) {
         match cmd {
             SessionCmd::Deliver(o) => self.write_deliver(o),
@@ -333,18 +323,6 @@ impl Session {
                 wire::put_header_only(&mut self.out, wire::UNBIND, 0, seq);
             }
         }
-    }
-
-    /// Writes a deliver_sm with a fresh sequence number and remembers it until acknowledged.
-    pub(crate) fn write_deliver(&mut self, o: Outbound) {
-        let seq = self.take_seq();
-        receipt::put_with_seq(&mut self.out, &o.pdu, seq);
-        let c = &self.shared.counters;
-        match o.kind {
-            DeliverKind::Receipt => bump(&c.receipts_sent),
-            DeliverKind::Mo => bump(&c.mo_sent),
-        }
-        self.outstanding.insert(seq, o);
     }
 
     pub(crate) fn take_seq(&mut self) -> u32 {
@@ -367,27 +345,6 @@ impl Session {
                     garbage_after,
                 } => self.write_submit_resp(seq, id, nul, garbage_after),
                 Delayed::Receipt(pdu) => self.deliver_receipt(pdu),
-            }
-        }
-    }
-
-    /// Puts unacknowledged deliver_sm back for another bind (an SMSC redelivers them).
-    fn requeue_unacked(&mut self) {
-        let c = &self.shared.counters;
-        for (_, o) in self.outstanding.drain() {
-            if o.kind == DeliverKind::Receipt {
-                bump(&c.receipts_redelivered);
-            }
-            self.shared.route(o);
-        }
-        while let Some(Reverse(t)) = self.timers.pop() {
-            if let Delayed::Receipt(pdu) = t.what {
-                let system_id = self.system_id.clone();
-                self.shared.route(Outbound {
-                    kind: DeliverKind::Receipt,
-                    pdu,
-                    system_id,
-                });
             }
         }
     }

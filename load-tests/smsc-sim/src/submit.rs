@@ -7,13 +7,11 @@
 use std::cmp::Reverse;
 use std::sync::atomic::Ordering::Relaxed;
 
-use bytes::Bytes;
 use rusmpp::{pdus::SubmitSm, tlvs::TlvValue};
 use tokio::time::Instant;
 
 use crate::config::{Malformed, Stat};
 use crate::receipt::{self, ReceiptInput};
-use crate::server::{DeliverKind, Outbound};
 use crate::session::{BindKind, Delayed, Session, Timed};
 use crate::stats::{Received, bump, message_key};
 use crate::wire;
@@ -132,7 +130,8 @@ impl Session {
 
         let stat = receipt::pick_stat(&cfg.status_mix, &mut self.rng);
         let receipt = wants_receipt(f.registered_delivery, stat).then(|| {
-            let date = receipt::receipt_date(receipt::unix_now(), cfg.receipt_utc_offset_hours);
+            let now_unix = receipt::unix_now();
+            let date = receipt::receipt_date(now_unix, cfg.receipt_utc_offset_hours);
             let udh = if f.esm_class & 0x40 != 0 {
                 f.short_message.first().map_or(0, |&l| usize::from(l) + 1)
             } else {
@@ -151,7 +150,10 @@ impl Session {
                     text
                 },
                 submit_date: date,
-                done_date: date,
+                done_date: receipt::receipt_date(
+                    now_unix + cfg.latency.as_secs() as i64 + cfg.receipt_delay.as_secs() as i64,
+                    cfg.receipt_utc_offset_hours,
+                ),
             };
             receipt::encode(cfg, &input, &mut self.scratch)
         });
@@ -223,20 +225,6 @@ impl Session {
             let gseq = self.take_seq();
             wire::put_garbage_pdu(&mut self.out, gseq);
             bump(&self.shared.counters.malformed_sent);
-        }
-    }
-
-    /// Sends a receipt on this bind if it can receive, else through another bind of the same system_id.
-    pub(crate) fn deliver_receipt(&mut self, pdu: Bytes) {
-        let o = Outbound {
-            kind: DeliverKind::Receipt,
-            pdu,
-            system_id: self.system_id.clone(),
-        };
-        if self.bind == Some(BindKind::Transceiver) {
-            self.write_deliver(o);
-        } else {
-            self.shared.route(o);
         }
     }
 

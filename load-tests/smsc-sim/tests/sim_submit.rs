@@ -4,6 +4,8 @@ mod common;
 
 use std::time::Duration;
 
+use futures::StreamExt;
+
 use common::{Bind, Esme, eventually, message_id, receipt_parts, submit_sm};
 use rusmpp::{CommandId, CommandStatus};
 use sendbox_smsc_sim::{ReceiptFormat, SmscSim, Stat};
@@ -247,4 +249,35 @@ async fn capture_records_what_was_submitted() {
         vec![0x05, 0x00, 0x03, 0x07, 0x02, 0x01, 0x41]
     );
     assert_eq!(r.message_id, "1");
+}
+
+#[tokio::test]
+async fn the_deliver_window_holds_receipts_until_acks_arrive() {
+    let sim = SmscSim::builder().deliver_window(2).spawn().await.unwrap();
+    let mut esme = Esme::connect(sim.addr()).await;
+    esme.bind_trx("a", "b").await;
+    for i in 0..5 {
+        esme.submit("77011234567", format!("m{i}").as_bytes()).await;
+    }
+    let mut dlrs = Vec::new();
+    let mut resps = 0;
+    while resps < 5 || dlrs.len() < 2 {
+        let c = esme.recv().await;
+        match c.id() {
+            CommandId::SubmitSmResp => resps += 1,
+            CommandId::DeliverSm => dlrs.push(c),
+            other => panic!("{other:?}"),
+        }
+    }
+    // Only two receipts are out; nothing more comes until one is acknowledged.
+    assert!(
+        tokio::time::timeout(Duration::from_millis(100), esme.framed.next())
+            .await
+            .is_err()
+    );
+    assert_eq!(sim.stats().receipts_sent, 2);
+    esme.ack(&dlrs[0]).await;
+    let third = esme.recv().await;
+    assert_eq!(third.id(), CommandId::DeliverSm);
+    assert_eq!(sim.stats().receipts_sent, 3);
 }
