@@ -9,6 +9,7 @@
 //! Decoding is streaming: one packet at a time, downmixed into a reusable buffer, handed to a
 //! sink. Nothing grows with the file's length.
 
+use symphonia::core::audio::{Audio, AudioBuffer, GenericAudioBufferRef};
 use symphonia::core::codecs::audio::well_known::{CODEC_ID_AAC, CODEC_ID_OPUS};
 use symphonia::core::codecs::audio::{AudioCodecParameters, AudioDecoder, AudioDecoderOptions};
 use symphonia::core::errors::Error as SymError;
@@ -313,6 +314,11 @@ impl<'s> Source<'s> {
             Dec::Opus(o) => o.decode(packet, &mut self.mono),
             Dec::Sym(d) => {
                 let buf = d.decode(packet)?;
+                if let GenericAudioBufferRef::F32(b) = &buf {
+                    // Fast path (MP3, AAC, Vorbis decode to planar f32): mix the planes directly.
+                    downmix_planes(b, &mut self.mono);
+                    return Ok(());
+                }
                 let ch = buf.spec().channels().count().max(1);
                 let n = buf.frames();
                 self.interleaved.resize(n * ch, 0.0);
@@ -331,6 +337,21 @@ fn unsupported(name: &str, codec: &str) -> AudioError {
         name: name.into(),
         codec: codec.into(),
         hint: HINT,
+    }
+}
+
+/// Averages the planes of a planar f32 buffer into `out` (appending).
+fn downmix_planes(b: &AudioBuffer<f32>, out: &mut Vec<f32>) {
+    let planes: Vec<&[f32]> = (0..b.num_planes()).filter_map(|i| b.plane(i)).collect();
+    match planes.as_slice() {
+        [] => {}
+        [m] => out.extend_from_slice(m),
+        [l, r] => out.extend(l.iter().zip(r.iter()).map(|(a, b)| (a + b) * 0.5)),
+        many => {
+            let k = 1.0 / many.len() as f32;
+            let n = many.iter().map(|p| p.len()).min().unwrap_or(0);
+            out.extend((0..n).map(|i| many.iter().map(|p| p[i]).sum::<f32>() * k));
+        }
     }
 }
 

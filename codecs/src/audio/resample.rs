@@ -14,10 +14,11 @@ use super::AudioError;
 
 /// Output sample rate.
 pub const OUT_RATE: u32 = 8000;
-/// Output frames per FFT block (sets filter length and thus transition width).
-const SUB_CHUNK_OUT: usize = 1024;
+/// Output frames per FFT block (sets filter length and thus transition width). 1280 = 16 × 80,
+/// so from 44.1 kHz the input block is 16 × 441 and the FFT sizes factor into 2, 3 and 7.
+const SUB_CHUNK_OUT: usize = 1280;
 /// Output frames per resampler call.
-const CHUNK_OUT: usize = 4096;
+const CHUNK_OUT: usize = 5120;
 
 /// Resamples a mono stream from some rate to 8 kHz, chunk by chunk.
 pub(crate) struct Resample {
