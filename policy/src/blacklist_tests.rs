@@ -165,3 +165,39 @@ fn iter_returns_the_numbers_ascending() {
     assert_eq!(v, vec![77011234567, 77771234567]);
     assert!(Blacklist::default().is_empty());
 }
+
+#[test]
+fn dense_def_codes_use_a_bitmap_and_answer_like_a_set() {
+    // 400k numbers in 701 (dense: bitmap) and a few in 777 (sparse: sorted index).
+    let dense: Vec<u64> = (0..400_000u64)
+        .map(|i| 77_010_000_000 + i * 23 % 10_000_000)
+        .collect();
+    let sparse = [77_770_000_001u64, 77_779_999_999];
+    let list = Blacklist::from_numbers(
+        dense
+            .iter()
+            .chain(&sparse)
+            .chain(&dense[..10])
+            .map(|&n| Msisdn::from_e164(n).unwrap()),
+    );
+    assert_eq!(list.len(), 400_002);
+    assert!(
+        list.memory_bytes() < 5 * list.len(),
+        "{} bytes",
+        list.memory_bytes()
+    );
+    let all: std::collections::HashSet<u64> = dense.iter().chain(&sparse).copied().collect();
+    for n in (77_010_000_000..77_010_050_000).chain(77_769_999_990..77_770_000_010) {
+        assert_eq!(
+            list.contains(Msisdn::from_e164(n).unwrap()),
+            all.contains(&n),
+            "{n}"
+        );
+    }
+    assert!(list.contains(m("77779999999")));
+    assert!(!list.contains(m("77020000000")));
+    let listed: Vec<u64> = list.iter().map(Msisdn::get).collect();
+    let mut want: Vec<u64> = all.into_iter().collect();
+    want.sort_unstable();
+    assert_eq!(listed, want);
+}

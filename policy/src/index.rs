@@ -8,15 +8,20 @@
 //! directory sits in front of it. Real lists cluster in the few DEF codes in use (701, 705,
 //! 707, 747, 771, 775–778), so the directory is built over a *compacted* key: each DEF code
 //! present gets a dense slot (`slot * 10^7 + subscriber`), and the top bits of that pick a
-//! bucket of about two keys. A lookup reads the slot table (200 bytes, always in cache), two
-//! adjacent directory words, and one short run of keys. The directory costs about 2 bytes
-//! per number, for about 6 bytes per number in all.
+//! bucket of about 16 keys (64 bytes). The directory is small enough (0.25 bytes a number) to
+//! stay in cache; a lookup reads the slot table (200 bytes), two adjacent directory words,
+//! and one run of keys, counted without branches so its cache lines load together: about
+//! one memory miss. About 4.3 bytes per number in all.
 
 use crate::number::{KZ_END, KZ_MIN, SUBSCRIBER};
 
 const DEFS: usize = 200;
 const NO_SLOT: u8 = u8::MAX;
 const SUB: u32 = SUBSCRIBER as u32;
+/// Average keys per directory bucket.
+const KEYS_PER_BUCKET: usize = 16;
+/// Runs up to this long are scanned; longer ones (skewed data) are binary-searched.
+const SCAN_MAX: usize = 128;
 
 /// A sorted set of numbers with a bucket directory; see the module docs.
 #[derive(Clone)]
@@ -77,7 +82,7 @@ impl NumberIndex {
             }
         }
         let span = u64::from(next) * SUBSCRIBER; // compacted keys are < span
-        let want = (keys.len() / 2).max(1) as u64;
+        let want = (keys.len() / KEYS_PER_BUCKET).max(1) as u64;
         let mut shift = 0;
         while (span >> shift) > want {
             shift += 1;
@@ -121,16 +126,19 @@ impl NumberIndex {
         let lo = *self.dir.get(b)? as usize;
         let hi = *self.dir.get(b + 1)? as usize;
         let run = self.keys.get(lo..hi)?;
-        if run.len() <= 16 {
-            for (i, &k) in run.iter().enumerate() {
-                if k >= key {
-                    return (k == key).then_some(lo + i);
-                }
-            }
-            None
+        if run.len() <= SCAN_MAX {
+            // Branch-free count of the keys below: no mispredicted early exit, and the
+            // run's cache lines are all requested at once.
+            let below = run.iter().map(|&k| usize::from(k < key)).sum::<usize>();
+            (run.get(below) == Some(&key)).then_some(lo + below)
         } else {
             run.binary_search(&key).ok().map(|i| lo + i)
         }
+    }
+
+    /// The keys (`number - KZ_MIN`), ascending.
+    pub(crate) fn keys(&self) -> &[u32] {
+        &self.keys
     }
 
     /// Distinct numbers held.
@@ -144,6 +152,7 @@ impl NumberIndex {
     }
 
     /// The numbers, ascending, as E.164 digits.
+    #[cfg(test)]
     pub(crate) fn iter(&self) -> impl Iterator<Item = u64> + '_ {
         self.keys.iter().map(|&k| KZ_MIN + u64::from(k))
     }

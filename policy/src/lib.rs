@@ -66,5 +66,7 @@ pub mod tariff;
 pub mod window;
 mod zone;
 
+/// The time library of the window API (`Timestamp`, `civil::Date`, `tz::TimeZone`).
+pub use jiff;
 pub use number::{LineType, Msisdn, NumberError};
 pub use sendbox_dispatch::{AccountId, Channel, OperatorId, TrafficClass};
