@@ -172,7 +172,7 @@ impl Flights {
                 };
                 self.temporary(sh, now, token, status, limit);
             }
-            StatusClass::Permanent => self.fail(slot, FinalState::Rejected, status),
+            StatusClass::Permanent => self.fail(slot, part, FinalState::Rejected, status),
         }
         self.check_done(sh, now, slot);
     }
@@ -200,7 +200,7 @@ impl Flights {
             return;
         };
         if f.ready.retries >= limit {
-            return self.fail(slot, FinalState::Failed, status);
+            return self.fail(slot, part, FinalState::Failed, status);
         }
         f.ready.retries += 1;
         f.parts[part] = PartSt::Unsent;
@@ -213,10 +213,13 @@ impl Flights {
             .push(Reverse((now + jitter(d, random_unit()), token)));
     }
 
-    fn fail(&mut self, slot: usize, state: FinalState, status: u32) {
+    /// Part `part` failed for good: the dispatch will fail, and its unsent parts are not sent.
+    /// Parts awaiting a response are left to their response.
+    fn fail(&mut self, slot: usize, part: usize, state: FinalState, status: u32) {
         if let Some(Some(f)) = self.slots.get_mut(slot) {
             f.fail.get_or_insert((state, status));
-            for p in f.parts.iter_mut().filter(|p| !matches!(p, PartSt::Sent)) {
+            f.parts[part] = PartSt::Failed;
+            for p in f.parts.iter_mut().filter(|p| **p == PartSt::Unsent) {
                 *p = PartSt::Failed;
             }
         }
@@ -318,3 +321,7 @@ impl Flights {
         self.delayed.clear();
     }
 }
+
+#[cfg(test)]
+#[path = "inflight_tests.rs"]
+mod tests;

@@ -170,6 +170,29 @@ impl std::fmt::Debug for Shared {
 }
 
 impl Shared {
+    pub fn new(
+        cfg: SmppLinkConfig,
+        queue: Arc<OperatorQueue>,
+        op_limiter: Arc<Gcra>,
+        events: Arc<dyn LinkEvents>,
+        clock: Arc<dyn WallClock>,
+        status: Vec<Mutex<BindStatus>>,
+        shutdown: CancellationToken,
+    ) -> Self {
+        Shared {
+            correlator: Mutex::new(Correlator::new(cfg.dlr_timeout, cfg.orphan_ttl)),
+            counters: Counters::new(&cfg.operator_name),
+            cfg,
+            queue,
+            op_limiter,
+            events,
+            clock,
+            status,
+            up: AtomicUsize::new(0),
+            shutdown,
+        }
+    }
+
     /// A dispatch was handed off: wait for its receipts (one per part id).
     pub fn register(&self, now: Instant, ready: Ready, ids: &[Bytes]) {
         let keys = ids
@@ -304,18 +327,15 @@ impl SmsLink {
                 })
             })
             .collect();
-        let shared = Arc::new(Shared {
-            correlator: Mutex::new(Correlator::new(cfg.dlr_timeout, cfg.orphan_ttl)),
-            counters: Counters::new(&cfg.operator_name),
+        let shared = Arc::new(Shared::new(
             cfg,
             queue,
-            op_limiter: operator_limiter,
+            operator_limiter,
             events,
             clock,
             status,
-            up: AtomicUsize::new(0),
             shutdown,
-        });
+        ));
         let tasks = roles
             .iter()
             .enumerate()

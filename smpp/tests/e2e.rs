@@ -276,3 +276,26 @@ async fn dispatch_without_receipt_expires() {
                 && o.error.as_deref() == Some("dlr:timeout"))
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transmitter_receiver_pair_carries_submits_and_receipts_on_smpp_5() {
+    let sim = SmscSim::builder().spawn().await.unwrap();
+    let mut cfg = config(sim.addr(), 1, 16, 100_000.0);
+    cfg.binds[0].mode = sendbox_smpp::BindMode::TransmitterReceiver;
+    cfg.interface_version = sendbox_smpp::SmppVersion::V50;
+    let r = start(cfg, 100_000.0);
+    until("both bound", LIMIT, || r.link.binds_up() == 2).await;
+    let roles: Vec<_> = r.link.status().iter().map(|s| s.role).collect();
+    use sendbox_smpp::session::BindKind;
+    assert_eq!(roles, vec![BindKind::Transmitter, BindKind::Receiver]);
+    push(&r, 0, 300, "pair");
+    until("all receipts", LIMIT, || r.events.finished_count() == 300).await;
+    r.events.assert_exactly_once(300, true);
+    assert_eq!(
+        sim.stats().invalid_bind_state,
+        0,
+        "nothing submitted on the receiver"
+    );
+    r.shutdown.cancel();
+    r.link.join().await;
+}
