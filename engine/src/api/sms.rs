@@ -1,0 +1,255 @@
+//! `POST /v1/sms`: one message or a batch of up to `api.max_batch` (default 10,000).
+//!
+//! ```text
+//! {"to": "+7 701 123 45 67", "text": "Сәлем!", "sender": "SHOP"}
+//! {"messages": [{"to": "...", "text": "...", "sender": "...", "class": "service"}, ...]}
+//! ```
+//! Answers 202 with a result per row (`queued`, `deferred`, `insufficient_funds`, `refused`
+//! with a reason) and the rows that were malformed (each with its field); 400 if no row was
+//! usable; 429 with Retry-After when the operator queues are full.
+
+use super::{ApiError, account_caller, parse_class};
+use crate::app::{AccountInfo, App};
+use crate::ingest::{self, AcceptError, Batch, Row, RowResult, Totals};
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use sendbox_codecs::sms::{Concat, count_segments};
+use sendbox_dispatch::{AccountId, Content, SmsContent, TrafficClass};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SmsItem {
+    to: String,
+    text: String,
+    #[serde(default)]
+    sender: Option<String>,
+    #[serde(default)]
+    class: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SmsBatch {
+    messages: Vec<serde_json::Value>,
+}
+
+/// A malformed row.
+#[derive(Debug, Serialize)]
+pub struct RowError {
+    /// Position in the request.
+    pub index: usize,
+    /// Stable code.
+    pub code: &'static str,
+    /// The field at fault, e.g. `messages[3].text`.
+    pub field: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+#[derive(Debug, Serialize)]
+struct Answer {
+    #[serde(flatten)]
+    totals: Totals,
+    results: Vec<RowResult>,
+    errors: Vec<RowError>,
+}
+
+/// The largest number of parts a text may take.
+const MAX_SEGMENTS: u16 = 255;
+
+pub(super) async fn post_sms(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let account = account_caller(&app, &headers)?;
+    let value: serde_json::Value = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_request("bad_json", format!("the body is not JSON: {e}")))?;
+    let (items, prefix): (Vec<serde_json::Value>, &str) = if value.get("messages").is_some() {
+        let b: SmsBatch = serde_json::from_value(value)
+            .map_err(|e| ApiError::bad_request("bad_request", e.to_string()))?;
+        (b.messages, "messages")
+    } else {
+        (vec![value], "")
+    };
+    let max = app.config.load().api.max_batch as usize;
+    if items.len() > max {
+        return Err(ApiError::too_large(format!(
+            "{} messages in one request; at most {max}",
+            items.len()
+        )));
+    }
+    if items.is_empty() {
+        return Err(ApiError::field("empty", "messages", "no messages"));
+    }
+    let info = app
+        .account(AccountId(account))
+        .ok_or_else(|| ApiError::forbidden("unknown account"))?
+        .clone();
+    let mut rows = Vec::with_capacity(items.len());
+    let mut errors = Vec::new();
+    let mut class = None;
+    for (index, v) in items.into_iter().enumerate() {
+        let at = |f: &str| {
+            if prefix.is_empty() {
+                f.to_owned()
+            } else {
+                format!("{prefix}[{index}].{f}")
+            }
+        };
+        let item: SmsItem = match serde_json::from_value(v) {
+            Ok(i) => i,
+            Err(e) => {
+                errors.push(RowError {
+                    index,
+                    code: "bad_row",
+                    field: if prefix.is_empty() {
+                        "body".into()
+                    } else {
+                        format!("{prefix}[{index}]")
+                    },
+                    message: e.to_string(),
+                });
+                continue;
+            }
+        };
+        match check_item(&item, &info, class) {
+            Ok((content, c)) => {
+                class = Some(c);
+                rows.push((Row { to: item.to, index }, Arc::new(content)));
+            }
+            Err((code, field, message)) => errors.push(RowError {
+                index,
+                code,
+                field: at(field),
+                message,
+            }),
+        }
+    }
+    if rows.is_empty() {
+        let first = &errors[0];
+        return Err(ApiError::field(
+            first.code,
+            first.field.clone(),
+            first.message.clone(),
+        ));
+    }
+    let batch = Batch {
+        account: AccountId(account),
+        class: class.unwrap_or_default(),
+        campaign: None,
+        not_before: None,
+        rows,
+    };
+    match ingest::accept(&app, batch).await {
+        Ok((results, totals)) => Ok((
+            StatusCode::ACCEPTED,
+            Json(Answer {
+                totals,
+                results,
+                errors,
+            }),
+        )
+            .into_response()),
+        Err(AcceptError::Backpressure(b)) => Err(ApiError::busy(b.retry_after_s)),
+        Err(AcceptError::Store(e)) => Err(ApiError::unavailable(format!("store: {e}"))),
+    }
+}
+
+type Fault = (&'static str, &'static str, String);
+
+/// Validate one row: text, sender, class. One request has one class (the window rules differ
+/// per class; mixing them in one batch is refused per row).
+fn check_item(
+    item: &SmsItem,
+    info: &AccountInfo,
+    batch_class: Option<TrafficClass>,
+) -> Result<(Content, TrafficClass), Fault> {
+    if item.text.is_empty() {
+        return Err(("empty", "text", "the text is empty".into()));
+    }
+    let segments = count_segments(&item.text, Concat::Udh8);
+    if segments > MAX_SEGMENTS {
+        return Err((
+            "too_long",
+            "text",
+            format!("the text needs {segments} SMS parts; at most {MAX_SEGMENTS}"),
+        ));
+    }
+    let sender =
+        check_sender(item.sender.as_deref(), info).map_err(|m| ("bad_sender", "sender", m))?;
+    let class = match item.class.as_deref() {
+        None => TrafficClass::Service,
+        Some(c) => parse_class(c).ok_or_else(|| {
+            (
+                "bad_class",
+                "class",
+                format!("unknown class {c:?}; expected service, marketing or otp"),
+            )
+        })?,
+    };
+    if let Some(allowed) = &info.classes
+        && !allowed.contains(&class)
+    {
+        return Err((
+            "class_not_allowed",
+            "class",
+            format!("this account may not send {} traffic", class.as_str()),
+        ));
+    }
+    if let Some(b) = batch_class
+        && b != class
+    {
+        return Err((
+            "mixed_class",
+            "class",
+            "one request carries one traffic class".into(),
+        ));
+    }
+    Ok((
+        Content::Sms(SmsContent {
+            sender,
+            text: item.text.clone(),
+            segments,
+        }),
+        class,
+    ))
+}
+
+/// The sender to use: the one given (allowed for the account, well formed), or the account's
+/// first allowed sender.
+pub(super) fn check_sender(given: Option<&str>, info: &AccountInfo) -> Result<String, String> {
+    let sender = match (given, &info.senders) {
+        (Some(s), _) => s.to_owned(),
+        (None, Some(list)) if !list.is_empty() => list[0].clone(),
+        (None, _) => return Err("a sender is required".into()),
+    };
+    if let Some(list) = &info.senders
+        && !list.iter().any(|s| s == &sender)
+    {
+        return Err(format!(
+            "sender {sender:?} is not registered for this account"
+        ));
+    }
+    let numeric = sender.bytes().all(|b| b.is_ascii_digit());
+    if numeric {
+        if sender.is_empty() || sender.len() > 15 {
+            return Err("a numeric sender has 1 to 15 digits".into());
+        }
+    } else if sender.is_empty()
+        || sender.chars().count() > 11
+        || !sender
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || " -._".contains(c))
+    {
+        return Err(
+            "an alphanumeric sender has 1 to 11 Latin letters, digits, space, - . _".into(),
+        );
+    }
+    Ok(sender)
+}

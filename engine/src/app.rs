@@ -1,0 +1,301 @@
+//! The assembled engine: store, tables, balances, core, record writer and operator links,
+//! built from a validated configuration. The daemon, the demo and the tests all build one.
+
+use crate::auth::{Caller, Tokens};
+use crate::core::Core;
+use crate::ids::IdGen;
+use crate::links::Links;
+use crate::records::RecordSink;
+use crate::tables::{Names, Tables};
+use anyhow::Context;
+use bytes::Bytes;
+use dashmap::DashMap;
+use sendbox_codecs::sms::Concat;
+use sendbox_config::Config;
+use sendbox_dispatch::clock::WallClock;
+use sendbox_dispatch::{AccountId, CampaignId, Content, DispatchId, OperatorId, Ready, SmsContent};
+use sendbox_policy::balance::Wallets;
+use sendbox_policy::blacklist::{BlacklistSet, BlacklistSources, Blacklists};
+use sendbox_store::Store;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// What the API needs to know about an account.
+#[derive(Debug, Clone)]
+pub struct AccountInfo {
+    /// The account id from config.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Sender ids it may use (`None`: any well-formed sender).
+    pub senders: Option<Vec<String>>,
+    /// Traffic classes it may use (`None`: all).
+    pub classes: Option<Vec<sendbox_dispatch::TrafficClass>>,
+}
+
+/// The running engine.
+#[derive(Debug)]
+pub struct App {
+    /// The configuration it was built from (replaced on reload).
+    pub config: arc_swap::ArcSwap<Config>,
+    /// The dispatch core.
+    pub core: Arc<Core>,
+    /// The billing store.
+    pub store: Arc<dyn Store>,
+    /// Live blacklists.
+    pub blacklists: Blacklists,
+    /// API tokens.
+    pub tokens: Tokens,
+    /// Dispatch and campaign ids.
+    pub ids: IdGen,
+    /// Accounts by index.
+    pub accounts: Vec<AccountInfo>,
+    /// How each operator concatenates long SMS, and its part limit.
+    pub concat: Vec<(Concat, u8)>,
+    /// Telephone audio by id, shared by every call that plays it.
+    pub audio: DashMap<String, Bytes>,
+    /// Operator links.
+    pub links: Links,
+    /// Cancelled to stop the engine.
+    pub shutdown: CancellationToken,
+    writer: parking_lot::Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+impl App {
+    /// Open the store, restore balances, build the tables, start the links, and continue
+    /// whatever was accepted but not final before the last stop.
+    pub async fn build(config: Config, clock: Arc<dyn WallClock>) -> anyhow::Result<Arc<App>> {
+        let store = sendbox_store::open(&store_url(&config.store.url))
+            .await
+            .with_context(|| format!("store.url: cannot open {}", config.store.url.redacted()))?;
+        let tables = Tables::from_config(&config)?;
+        let names: Arc<Names> = tables.names.clone();
+        let ledger = store.balances().await.context("reading balances")?;
+        let opening: Vec<i64> = config
+            .accounts
+            .values()
+            .map(|a| {
+                let sum = ledger
+                    .iter()
+                    .find(|b| b.account == a.id)
+                    .map_or(0, |b| b.ledger_sum_tiyn);
+                i64::try_from(a.opening_balance_tiyn).unwrap_or(i64::MAX) + sum
+            })
+            .collect();
+        let wallets = Wallets::new(opening);
+        let blacklists = Blacklists::new(load_blacklists(&config)?);
+        let (sink, writer) = RecordSink::spawn(store.clone(), names.clone());
+        let core = Arc::new(Core::new(
+            clock,
+            tables,
+            wallets,
+            config.accounts.len().max(1),
+            config.queues.capacity_per_operator,
+            sink,
+            (
+                u16::try_from(config.voice.max_attempts).unwrap_or(u16::MAX),
+                config.voice.retry_interval,
+            ),
+        ));
+        core.start();
+        let mut tokens = Tokens::default();
+        for (i, a) in config.accounts.values().enumerate() {
+            tokens.insert(a.token_sha256.as_hex(), Caller::Account(i as u32));
+        }
+        if let Some(admin) = &config.api.admin_token_sha256 {
+            tokens.insert(admin.as_hex(), Caller::Admin);
+        }
+        let accounts = config
+            .accounts
+            .values()
+            .map(|a| AccountInfo {
+                id: a.id.clone(),
+                name: a.name.clone(),
+                senders: a.senders.clone(),
+                classes: a
+                    .classes
+                    .as_ref()
+                    .map(|cs| cs.iter().map(|c| crate::api::class_of(*c)).collect()),
+            })
+            .collect();
+        let concat = config
+            .operators
+            .values()
+            .map(|o| {
+                o.smpp.as_ref().map_or((Concat::Udh8, 10), |s| {
+                    (crate::links::concat_of(s.concatenation), s.max_segments)
+                })
+            })
+            .collect();
+        let shutdown = CancellationToken::new();
+        let links = Links::start(&config, &core, shutdown.clone())?;
+        let app = Arc::new(App {
+            ids: IdGen::new(core.clock.now(), 0),
+            config: arc_swap::ArcSwap::from_pointee(config),
+            core,
+            store,
+            blacklists,
+            tokens,
+            accounts,
+            concat,
+            audio: DashMap::new(),
+            links,
+            shutdown,
+            writer: parking_lot::Mutex::new(Some(writer)),
+        });
+        app.resume_unfinished().await?;
+        Ok(app)
+    }
+
+    /// Re-admit what was accepted but not final when the engine last stopped.
+    async fn resume_unfinished(&self) -> anyhow::Result<()> {
+        let rows = self
+            .store
+            .unfinished()
+            .await
+            .context("reading unfinished dispatches")?;
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let names = self.core.tables.load().names.clone();
+        let mut resumed = 0usize;
+        for u in rows {
+            let r = &u.row;
+            let Some(account) = names.account_index(&r.account) else {
+                tracing::warn!(id = r.id, account = %r.account, "Unfinished dispatch of an unknown account left as is.");
+                continue;
+            };
+            let Some(operator) = names.operator_index(&r.operator) else {
+                tracing::warn!(id = r.id, operator = %r.operator, "Unfinished dispatch of an unknown operator left as is.");
+                continue;
+            };
+            let content = match r.channel {
+                sendbox_dispatch::Channel::Sms => Content::Sms(SmsContent {
+                    sender: r.sender.clone(),
+                    text: r.content_ref.clone(),
+                    segments: r.segments,
+                }),
+                sendbox_dispatch::Channel::Voice => match self.prompt(&r.content_ref).await {
+                    Some(alaw) => Content::Voice(sendbox_dispatch::VoiceContent {
+                        audio_id: r.content_ref.clone(),
+                        alaw,
+                        repeat: 1,
+                    }),
+                    None => {
+                        tracing::warn!(id = r.id, audio = %r.content_ref, "Unfinished call's audio is gone; left as is.");
+                        continue;
+                    }
+                },
+            };
+            let ready = Ready {
+                id: DispatchId(r.id),
+                account,
+                campaign: r.campaign.map(CampaignId),
+                operator,
+                msisdn: r.msisdn,
+                class: r.class,
+                content: Arc::new(content),
+                attempt: 1,
+                retries: 0,
+                reserved: 0,
+                accepted_at: r.accepted_at,
+            };
+            if u.handoff.is_some() {
+                // Handed off before the stop: the operator has it. Its receipt may still come
+                // on the same link (SMPP receipts are matched by message id); if none comes it
+                // expires. It is not sent again.
+                self.links
+                    .adopt_handed_off(&self.core, ready, u.handoff.as_ref());
+            } else {
+                let _ = match r.not_before {
+                    Some(at) => self.core.admit_at(ready, at),
+                    None => self.core.admit(ready),
+                };
+            }
+            resumed += 1;
+        }
+        tracing::info!(
+            resumed,
+            "Continuing dispatches accepted before the last stop."
+        );
+        Ok(())
+    }
+
+    /// The telephone audio `id`, from memory or the store.
+    pub async fn prompt(&self, id: &str) -> Option<Bytes> {
+        if let Some(b) = self.audio.get(id) {
+            return Some(b.clone());
+        }
+        let row = self.store.audio_get(id).await.ok().flatten()?;
+        let bytes = Bytes::from(row.alaw);
+        self.audio.insert(id.to_owned(), bytes.clone());
+        Some(bytes)
+    }
+
+    /// The account at `index`.
+    pub fn account(&self, a: AccountId) -> Option<&AccountInfo> {
+        self.accounts.get(a.0 as usize)
+    }
+
+    /// The concatenation mode of an operator.
+    pub fn concat(&self, op: OperatorId) -> (Concat, u8) {
+        self.concat
+            .get(usize::from(op.0))
+            .copied()
+            .unwrap_or((Concat::Udh8, 10))
+    }
+
+    /// Stop: links finish or hand back what they hold, then every record is written.
+    pub async fn stop(&self, grace: Duration) {
+        self.shutdown.cancel();
+        self.links.join(grace).await;
+        self.core.sink.drained().await;
+        if let Err(e) = self.store.flush().await {
+            tracing::error!(error = %e, "Final store flush failed.");
+        }
+        let writer = self.writer.lock().take();
+        if let Some(w) = writer {
+            w.abort();
+        }
+    }
+}
+
+/// The store URL the driver wants (the config keeps a postgres URL as a secret).
+pub fn store_url(url: &sendbox_config::StoreUrl) -> String {
+    match url {
+        sendbox_config::StoreUrl::Sqlite(p) => format!("sqlite:{}", p.display()),
+        sendbox_config::StoreUrl::Postgres(s) => s.expose().to_owned(),
+        _ => "sqlite::memory:".to_owned(),
+    }
+}
+
+/// Load the global and per-account blacklists named in the config.
+pub fn load_blacklists(config: &Config) -> anyhow::Result<BlacklistSet> {
+    let sources = blacklist_sources(config);
+    let (set, report) = BlacklistSet::load(&sources).context("blacklist")?;
+    for e in report.errors.iter().take(20) {
+        tracing::warn!(%e, "Blacklist line skipped.");
+    }
+    if report.bad_lines() > 0 {
+        tracing::warn!(
+            bad_lines = report.bad_lines(),
+            "Blacklist lines skipped (first 20 logged)."
+        );
+    }
+    tracing::info!(entries = report.entries, "Blacklists loaded.");
+    Ok(set)
+}
+
+/// Where the blacklists come from.
+pub fn blacklist_sources(config: &Config) -> BlacklistSources {
+    BlacklistSources {
+        global: config.blacklist.files.clone(),
+        accounts: config
+            .accounts
+            .values()
+            .enumerate()
+            .filter_map(|(i, a)| a.blacklist.clone().map(|p| (AccountId(i as u32), vec![p])))
+            .collect(),
+    }
+}
