@@ -13,7 +13,7 @@ use crate::pdu::{SubmitSm, digits, relative_validity};
 use crate::session::{BindKind, CloseReason, Event, Input, Session, SessionConfig, State};
 use crate::status::bind_error_name;
 use crate::text::{TextCache, patched, patched_sar};
-use bytes::BytesMut;
+use bytes::{Buf, BytesMut};
 use sendbox_dispatch::limiter::Gcra;
 use sendbox_dispatch::{Content, FinalState, Outcome, Ready};
 use std::sync::Arc;
@@ -158,6 +158,12 @@ impl Driver {
         let mut draining: Option<Instant> = None;
         loop {
             let now = Instant::now();
+            // Timers are checked on every pass: under steady traffic the select below always
+            // has a ready socket and would never reach its sleep branch.
+            self.session.handle_timeout(now);
+            if self.wake.is_some_and(|w| w <= now) {
+                self.wake = None;
+            }
             if let Some(reason) = self.drain_events(now) {
                 self.session.poll_transmit(&mut wbuf);
                 if !wbuf.is_empty() {
@@ -184,6 +190,18 @@ impl Driver {
                 continue; // unbind during binding closes at once: report it
             }
             self.session.poll_transmit(&mut wbuf);
+            // Write what we can now, without waiting: the batch of this pass goes out in one
+            // syscall, and a busy read side cannot starve the writes.
+            if !wbuf.is_empty() {
+                match wr.try_write(&wbuf) {
+                    Ok(n) => wbuf.advance(n),
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                    Err(_) => {
+                        self.session.handle_input(now, Input::Disconnected);
+                        continue;
+                    }
+                }
+            }
             let next = [
                 self.session.poll_timeout(),
                 self.wake,
