@@ -182,7 +182,10 @@ async fn run(
         }),
         _ => None,
     };
-    let trunk_limiter = Gcra::new(cfg.max_calls_per_second, 1);
+    // A burst of 20 ms worth of calls: tokio sleeps in whole milliseconds, so with a burst of
+    // one a 1,000 calls/s trunk would only reach ~500/s. The long-run rate is unchanged.
+    let burst = (cfg.max_calls_per_second / 50.0).ceil().clamp(1.0, 1000.0) as u32;
+    let trunk_limiter = Gcra::new(cfg.max_calls_per_second, burst);
     let ctx = Arc::new(Ctx {
         ports: RtpPorts::new(cfg.local_ip, cfg.rtp_port_range.clone()),
         cfg,
