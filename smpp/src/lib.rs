@@ -11,6 +11,8 @@
 //!
 //! The engine calls [`link::SmsLink::spawn`] once per operator.
 
+#![warn(missing_docs)]
+
 pub mod backoff;
 pub mod config;
 pub mod correlate;
