@@ -1,0 +1,187 @@
+//! The call's reactions to what arrives from the trunk: responses (matched to the INVITE,
+//! CANCEL or BYE transaction by branch and CSeq method), in-dialog requests from the callee,
+//! the INVITE's final responses, the answer and the digest retry.
+
+use super::*;
+
+impl Call {
+    pub(super) fn on_response(&mut self, now: Instant, r: Response) {
+        let m: SipMessage = r.into();
+        let (Ok(branch), Ok((_, method))) = (msg::branch(&m), msg::cseq(&m)) else {
+            return;
+        };
+        let SipMessage::Response(r) = m else { return };
+        for tx in [&mut self.invite_tx, &mut self.cancel_tx, &mut self.bye_tx]
+            .into_iter()
+            .flatten()
+        {
+            if tx.branch() == branch && tx.request().method == method && !tx.is_terminated() {
+                tx.handle_input(now, TxInput::Response(r));
+                return;
+            }
+        }
+        // A 2xx retransmitted after the INVITE transaction ended: the ACK was lost.
+        if method == Method::Invite
+            && (200..300).contains(&r.status_code.code())
+            && let Some(ack) = &self.last_ack
+        {
+            self.out.push_back(CallOutput::Transmit(ack.clone()));
+        }
+    }
+
+    pub(super) fn on_request(&mut self, now: Instant, req: Request) {
+        if req.method == Method::Ack {
+            return;
+        }
+        if !self.dialog.is_confirmed() || self.phase == Phase::Done {
+            let resp = msg::response_to(&req, 481, None);
+            self.out.push_back(CallOutput::Transmit(msg::encode(resp)));
+            return;
+        }
+        let resp = match req.method {
+            Method::Bye => {
+                let resp = self.dialog.respond(&req, 200);
+                self.out.push_back(CallOutput::Transmit(msg::encode(resp)));
+                if self.phase == Phase::Answered {
+                    self.stop_media(now);
+                    self.result = Some((FinalState::Answered, false, None));
+                    self.times.end = Some(now);
+                }
+                if self.phase != Phase::Done {
+                    self.finish(now);
+                }
+                return;
+            }
+            Method::Invite => {
+                // A session refresh or hold: answer with our unchanged session, new version.
+                self.sdp_version += 1;
+                let mut resp = self.dialog.respond(&req, 200);
+                msg::push::<rsip::headers::ContentType>(&mut resp.headers, "application/sdp");
+                resp.body = sdp::offer(
+                    self.p.rtp_addr.ip(),
+                    self.p.rtp_addr.port(),
+                    self.sdp_version,
+                );
+                resp
+            }
+            Method::Options | Method::Info | Method::Update | Method::Notify => {
+                self.dialog.respond(&req, 200)
+            }
+            _ => self.dialog.respond(&req, 501),
+        };
+        self.out.push_back(CallOutput::Transmit(msg::encode(resp)));
+    }
+
+    pub(super) fn on_invite_response(&mut self, now: Instant, r: Response) {
+        let code = r.status_code.code();
+        if self.phase == Phase::Done && code >= 300 {
+            return;
+        }
+        match code {
+            100..=199 => {
+                self.provisional = true;
+                self.dialog.on_invite_response(&r);
+                if code != 100 && self.times.ring.is_none() {
+                    self.times.ring = Some(now);
+                    self.out.push_back(CallOutput::Ringing);
+                }
+                self.maybe_cancel(now);
+            }
+            200..=299 => self.on_answer(now, r),
+            401 | 407 if !self.auth_tried && self.p.credentials.is_some() => {
+                self.retry_with_auth(now, &r)
+            }
+            _ => {
+                self.status = code;
+                let (state, retry) = classify(code, self.cancel);
+                let why = if matches!(code, 401 | 407) {
+                    "sip:{code}-auth-failed"
+                } else {
+                    "sip:{code}"
+                };
+                self.result = Some((state, retry, Some(why.replace("{code}", &code.to_string()))));
+                self.finish(now);
+            }
+        }
+    }
+
+    fn on_answer(&mut self, now: Instant, r: Response) {
+        if self.phase == Phase::Done {
+            // Answered after we already gave up (CANCEL guard): ACK and hang up, quietly.
+            self.dialog.on_invite_response(&r);
+            let seq = msg::cseq(&r.clone().into())
+                .map(|c| c.0)
+                .unwrap_or(self.dialog.local_cseq());
+            self.out
+                .push_back(CallOutput::Transmit(msg::encode(self.dialog.ack(seq))));
+            let bye = self.dialog.request(Method::Bye);
+            self.bye_tx = Some(ClientTransaction::new(now, bye, self.p.t1));
+            return;
+        }
+        self.status = r.status_code.code();
+        self.dialog.on_invite_response(&r);
+        let seq = msg::cseq(&r.clone().into())
+            .map(|c| c.0)
+            .unwrap_or(self.dialog.local_cseq());
+        let ack = msg::encode(self.dialog.ack(seq));
+        self.out.push_back(CallOutput::Transmit(ack.clone()));
+        self.last_ack = Some(ack);
+        self.times.answer = Some(now);
+        if self.cancel.is_some() {
+            self.send_bye(
+                now,
+                (
+                    FinalState::Answered,
+                    false,
+                    Some("sip:200-after-cancel".into()),
+                ),
+            );
+            return;
+        }
+        match sdp::parse_answer(&r.body) {
+            Ok(m) => {
+                self.phase = Phase::Answered;
+                self.out.push_back(CallOutput::StartMedia(m));
+            }
+            Err(e) => self.send_bye(now, (FinalState::Failed, false, Some(format!("sdp: {e}")))),
+        }
+    }
+
+    fn retry_with_auth(&mut self, now: Instant, r: &Response) {
+        self.auth_tried = true;
+        let code = r.status_code.code();
+        let (name, wrap): (&str, fn(String) -> Credential) = if code == 401 {
+            ("WWW-Authenticate", Credential::Authorization)
+        } else {
+            ("Proxy-Authenticate", Credential::ProxyAuthorization)
+        };
+        let creds = self.p.credentials.clone();
+        let answer = msg::header_value(&r.headers, name)
+            .zip(creds.as_ref())
+            .map(|(ch, c)| digest::authorize(ch, "INVITE", &self.p.to_uri, c, None));
+        match answer {
+            Some(Ok(value)) => {
+                let req = self.dialog.invite(self.offer.clone(), Some(wrap(value)));
+                if let Some(old) = &self.invite_tx {
+                    self.retransmits += old.retransmits();
+                }
+                self.invite_tx = Some(ClientTransaction::new(now, req, self.p.t1));
+                self.provisional = false;
+            }
+            Some(Err(e)) => {
+                self.status = code;
+                self.result = Some((FinalState::Failed, false, Some(format!("sip:{code} {e}"))));
+                self.finish(now);
+            }
+            None => {
+                self.status = code;
+                self.result = Some((
+                    FinalState::Failed,
+                    false,
+                    Some(format!("sip:{code} no challenge")),
+                ));
+                self.finish(now);
+            }
+        }
+    }
+}
