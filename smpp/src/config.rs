@@ -210,8 +210,7 @@ impl SmppLinkConfig {
             return Err(ConfigError::ZeroTimer);
         }
         if self.max_parts == 0 {
-            return Err(ConfigError::Invalid {
-                bind: 0,
+            return Err(ConfigError::Field {
                 key: "max_parts",
                 why: "must be at least 1",
             });
@@ -225,7 +224,7 @@ impl SmppLinkConfig {
 #[non_exhaustive]
 pub enum ConfigError {
     /// The operator has no binds.
-    #[error("the operator has no binds")]
+    #[error("binds: the operator has no binds")]
     NoBinds,
     /// A C-string field is longer than SMPP allows, or not ASCII.
     #[error("binds[{bind}].{key}: at most {max} ASCII characters")]
@@ -248,8 +247,16 @@ pub enum ConfigError {
         why: &'static str,
     },
     /// `enquire_link` or `response_timeout` is zero.
-    #[error("enquire_link and response_timeout must be non-zero")]
+    #[error("enquire_link, response_timeout: must be non-zero")]
     ZeroTimer,
+    /// An operator-level field is out of range.
+    #[error("{key}: {why}")]
+    Field {
+        /// The key.
+        key: &'static str,
+        /// What is wrong.
+        why: &'static str,
+    },
 }
 
 #[cfg(test)]
