@@ -174,7 +174,12 @@ async fn answered_call_streams_the_prompt_and_busy_goes_back_for_a_new_attempt()
     );
     assert_eq!(outcome.billable_seconds, 1);
     // 400 ms of prompt = 20 packets; allow the last to be in flight.
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    for _ in 0..100 {
+        if packets.load(Ordering::Relaxed) >= 20 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     assert_eq!(packets.load(Ordering::Relaxed), 20);
 
     let retried = events.retried.lock().clone();

@@ -28,7 +28,16 @@ async fn answered_call_streams_clean_rtp_and_records_dtmf_in_the_receipt() {
     assert!(d.digits[0].1 >= 50 && d.digits[0].1 < 400, "{:?}", d.digits);
     assert!(d.ring_at.is_some() && d.answer_at > d.ring_at);
     assert_eq!(o.billable_seconds, 1);
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    for _ in 0..100 {
+        if sim
+            .stats()
+            .call("77010000001")
+            .is_some_and(|c| c.rtp_packets >= 30)
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let stats = sim.stats();
     let rec = stats.call("77010000001").expect("sim saw the call");
     assert_eq!(rec.rtp_packets, 30, "600 ms = 30 packets");

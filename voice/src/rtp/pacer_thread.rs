@@ -239,13 +239,13 @@ fn run(rx: Receiver<Cmd>, active: Arc<AtomicU64>, lag: Arc<LagStats>) {
                 receive(io, &mut buf);
             }
         });
+        let late = now.saturating_duration_since(due);
+        lag.record(late, sent);
         while let Some(PacerEvent::PromptDone(id)) = pacer.poll_event() {
             if let Some(io) = ios.get(&id) {
                 let _ = io.media.events.send(MediaEvent::PromptDone);
             }
         }
-        let late = now.saturating_duration_since(due);
-        lag.record(late, sent);
         metrics::histogram!(m::RTP_SEND_LAG_SECONDS).record(late.as_secs_f64());
         metrics::counter!(m::RTP_PACKETS_SENT_TOTAL).increment(sent);
         if errors > 0 {
