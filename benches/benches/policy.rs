@@ -212,6 +212,19 @@ fn bench_pipeline(c: &mut Criterion<ThreadCpuTime>) {
                 .count()
         })
     });
+    let table = router
+        .portability()
+        .cloned()
+        .expect("the bench router has a table");
+    group.bench_function("portability_get_5m", |b| {
+        b.iter(|| {
+            parsed
+                .next()
+                .iter()
+                .filter(|&&m| table.get(black_box(m)).is_some())
+                .count()
+        })
+    });
     group.bench_function("blacklist_contains_10m", |b| {
         b.iter(|| {
             parsed

@@ -1,4 +1,4 @@
-//! A compact, read-only set of Kazakhstan numbers with lookups in about two memory accesses:
+//! A compact, read-only set of Kazakhstan numbers with lookups in about one memory miss:
 //! the storage shared by the blacklist and the portability table.
 //!
 //! Every Kazakhstan number is `7 DDD SSSSSSS` with DEF code `DDD` in 600–799, so

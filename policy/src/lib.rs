@@ -56,6 +56,7 @@
 //! ```
 
 pub mod balance;
+mod bitmap;
 pub mod blacklist;
 mod index;
 pub mod lines;
