@@ -192,3 +192,38 @@ async fn shutdown_byes_answered_calls_and_cancels_ringing_ones_after_min_ring() 
     let s = sim.stats();
     assert_eq!((s.byes_received, s.cancelled), (1, 1));
 }
+
+#[tokio::test]
+async fn trunk_limits_concurrent_calls_and_calls_per_second() {
+    let (sim, _stop) = sim(SipSim::builder().default(Behaviour::answer())).await;
+    let mut cfg = trunk(&sim);
+    cfg.max_concurrent_calls = 2;
+    cfg.max_calls_per_second = 20.0;
+    let ds = (0..6)
+        .map(|i| dispatch(i, 77010000100 + i, 200, 1))
+        .collect();
+    let t0 = tokio::time::Instant::now();
+    let (link, ev, _q, shutdown) = link(cfg, ds);
+    let mut most = 0;
+    while ev.finished.lock().len() < 6 {
+        most = most.max(link.active_calls());
+        assert!(t0.elapsed() < SECS5, "calls did not finish");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert!(most <= 2, "at most 2 calls at once, saw {most}");
+    // Three rounds of two 200 ms prompts: at least 600 ms.
+    assert!(
+        t0.elapsed() >= Duration::from_millis(600),
+        "{:?}",
+        t0.elapsed()
+    );
+    let handed = ev.handed.lock().clone();
+    let first = handed.first().unwrap().1.at;
+    let second = handed.get(1).unwrap().1.at;
+    assert!(
+        second.duration_since(first).as_millis() >= 40,
+        "20 calls/s spaces INVITEs 50 ms apart"
+    );
+    shutdown.cancel();
+    link.join().await;
+}
