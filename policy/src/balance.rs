@@ -78,6 +78,17 @@ pub struct WalletSnapshot {
     pub paused: bool,
 }
 
+impl WalletSnapshot {
+    /// The account's visible state: `insufficient_funds` while paused, else `active`.
+    pub fn state(&self) -> &'static str {
+        if self.paused {
+            "insufficient_funds"
+        } else {
+            "active"
+        }
+    }
+}
+
 /// Padded to a cache line so accounts hot on different cores do not share one.
 #[derive(Debug, Default)]
 #[repr(align(64))]
@@ -102,6 +113,21 @@ impl Wallets {
             .map(|b| Wallet {
                 available: AtomicI64::new(b.max(0)),
                 ..Wallet::default()
+            })
+            .collect();
+        Wallets { wallets }
+    }
+
+    /// Accounts `0..n` restored from saved counters (e.g. the store's after a restart).
+    /// Negative counters count as 0.
+    pub fn restore(states: impl IntoIterator<Item = WalletSnapshot>) -> Wallets {
+        let wallets = states
+            .into_iter()
+            .map(|s| Wallet {
+                available: AtomicI64::new(s.available.max(0)),
+                reserved: AtomicI64::new(s.reserved.max(0)),
+                spent: AtomicI64::new(s.spent.max(0)),
+                paused: AtomicBool::new(s.paused),
             })
             .collect();
         Wallets { wallets }

@@ -108,6 +108,23 @@ fn double_release_and_bad_amounts_are_refused_without_change() {
 }
 
 #[test]
+fn restore_brings_back_saved_counters_and_state() {
+    let saved = WalletSnapshot {
+        available: 0,
+        reserved: 300,
+        spent: 700,
+        paused: true,
+    };
+    let w = Wallets::restore([saved]);
+    assert_eq!(w.snapshot(A), Ok(saved));
+    assert_eq!(saved.state(), "insufficient_funds");
+    w.release(A, 300).unwrap();
+    w.topup(A, 1).unwrap();
+    assert_eq!(w.snapshot(A).unwrap().state(), "active");
+    assert_eq!(snap(&w), (301, 0, 700));
+}
+
+#[test]
 fn negative_openings_count_as_zero() {
     let w = Wallets::new([-5]);
     assert_eq!(snap(&w), (0, 0, 0));

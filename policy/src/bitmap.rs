@@ -37,6 +37,7 @@ impl DefBitmaps {
         for &k in keys {
             if let Some(Some(b)) = bits.get_mut((k / PER_DEF) as usize) {
                 let s = (k % PER_DEF) as usize;
+                // s < PER_DEF, so s / 64 < WORDS.
                 b[s / 64] |= 1 << (s % 64);
             }
         }

@@ -72,7 +72,8 @@ impl Blacklist {
             let path = path.as_ref();
             if let Ok(meta) = std::fs::metadata(path) {
                 // About 12 bytes a line; reserving up front avoids re-copying 40 MB vectors.
-                keys.reserve((meta.len() / 12) as usize);
+                // Capped so a huge garbage file cannot reserve gigabytes before parsing.
+                keys.reserve(((meta.len() / 12) as usize).min(64 << 20));
             }
             let file: Arc<Path> = Arc::from(path);
             let lines = for_each_line(path, |line_no, line| {

@@ -72,6 +72,7 @@ impl NumberIndex {
         let mut next = 0u8;
         let mut last_def = usize::MAX;
         for &k in &keys {
+            // Keys come from key_of, so they are below 2·10^9 and def < 200 = DEFS.
             let def = (k / SUB) as usize;
             if def != last_def {
                 // Keys are sorted, so each DEF code is met once, in increasing order; there
@@ -95,6 +96,8 @@ impl NumberIndex {
             shift,
             dir: Vec::new(),
         };
+        // Every compacted key is below span, so (c >> shift) + 1 <= buckets: dir has
+        // buckets + 1 entries.
         for &k in &index.keys {
             // Every key's DEF has a slot (assigned above), so compact() is Some.
             if let Some(c) = index.compact(k) {

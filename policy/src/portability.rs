@@ -85,7 +85,8 @@ impl Portability {
         let mut rows: Vec<(u32, u16)> = Vec::new();
         if let Ok(meta) = std::fs::metadata(path) {
             // About 16 bytes a row.
-            rows.reserve((meta.len() / 16) as usize);
+            // Capped so a huge garbage file cannot reserve gigabytes before parsing.
+            rows.reserve(((meta.len() / 16) as usize).min(64 << 20));
         }
         let file: Arc<Path> = Arc::from(path);
         let mut first = true;

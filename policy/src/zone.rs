@@ -65,6 +65,7 @@ impl Zone {
     pub(crate) fn segment(&self, t: i64) -> (i32, i64) {
         if (TABLE_FROM..TABLE_UNTIL).contains(&t) {
             let i = self.segments.partition_point(|s| s.0 <= t);
+            // t >= TABLE_FROM = segments[0].0, so i >= 1 and the index is in range.
             let off = self.segments[i.saturating_sub(1)].1;
             let end = self.segments.get(i).map_or(TABLE_UNTIL, |s| s.0);
             return (off, end);
