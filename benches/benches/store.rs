@@ -89,27 +89,31 @@ fn bench_backend(c: &mut Criterion, rt: &Runtime, name: &str, store: Arc<dyn Sto
     g.sample_size(10);
     for (callers, batch) in [(1usize, 1_000usize), (1, 10_000), (8, 1_000)] {
         g.throughput(Throughput::Elements((callers * batch) as u64));
-        g.bench_function(BenchmarkId::from_parameter(format!("{callers}x{batch}")), |b| {
-            b.iter_custom(|iters| {
-                rt.block_on(async {
-                    let mut total = Duration::ZERO;
-                    for _ in 0..iters {
-                        let mut work = Vec::with_capacity(callers);
-                        for _ in 0..callers {
-                            work.push(prepare(&store, batch).await);
+        g.bench_function(
+            BenchmarkId::from_parameter(format!("{callers}x{batch}")),
+            |b| {
+                b.iter_custom(|iters| {
+                    rt.block_on(async {
+                        let mut total = Duration::ZERO;
+                        for _ in 0..iters {
+                            let mut work = Vec::with_capacity(callers);
+                            for _ in 0..callers {
+                                work.push(prepare(&store, batch).await);
+                            }
+                            // Bench timing, not engine code: tokio's clock is not paused here.
+                            let start = tokio::time::Instant::now();
+                            let writes: Vec<_> =
+                                work.into_iter().map(|ops| store.write(ops)).collect();
+                            for r in futures::future::join_all(writes).await {
+                                assert_eq!(r.expect("write").new_receipts.len(), batch);
+                            }
+                            total += start.elapsed();
                         }
-                        // Bench timing, not engine code: tokio's clock is not paused here.
-                        let start = tokio::time::Instant::now();
-                        let writes: Vec<_> = work.into_iter().map(|ops| store.write(ops)).collect();
-                        for r in futures::future::join_all(writes).await {
-                            assert_eq!(r.expect("write").new_receipts.len(), batch);
-                        }
-                        total += start.elapsed();
-                    }
-                    total
-                })
-            });
-        });
+                        total
+                    })
+                });
+            },
+        );
     }
     g.finish();
 }
@@ -205,7 +209,9 @@ fn postgres(c: &mut Criterion) {
         }
     };
     let url = format!("{base}?options=-c%20search_path%3D{schema}");
-    let store = rt.block_on(sendbox_store::open(&url)).expect("open postgres");
+    let store = rt
+        .block_on(sendbox_store::open(&url))
+        .expect("open postgres");
     cpu_accounted(&rt, "postgres", &store);
     bench_backend(c, &rt, "postgres", store.clone());
     rt.block_on(async {
