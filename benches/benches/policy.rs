@@ -359,7 +359,8 @@ fn bench_loads(c: &mut Criterion<ThreadCpuTime>) {
     group.throughput(Throughput::Elements(PORTED_SIZE as u64));
     group.bench_function("portability_5m_csv", |b| {
         b.iter(|| {
-            let (table, report) = Portability::load(&ported, ops).expect("bench file is readable");
+            let (table, report) =
+                Portability::load(&[&ported], ops).expect("bench file is readable");
             assert!(report.errors.is_empty());
             table.len()
         })

@@ -74,31 +74,35 @@ impl Portability {
         }
     }
 
-    /// Loads a CSV file. `operator` maps the second column (trimmed) to an operator, `None`
-    /// for an unknown name. A first line whose number column has no digit is a header.
-    /// Fails only if the file cannot be read.
-    pub fn load(
-        path: &Path,
+    /// Loads and merges CSV files (e.g. one per operator); for a number in several rows the
+    /// last row of the last file wins. `operator` maps the second column (trimmed) to an
+    /// operator, `None` for an unknown name. A first line whose number column has no digit is
+    /// a header. Fails only if a file cannot be read.
+    pub fn load<P: AsRef<Path>>(
+        paths: &[P],
         operator: impl Fn(&str) -> Option<OperatorId>,
     ) -> Result<(Portability, LoadReport), LoadError> {
         let mut report = LoadReport::default();
         let mut rows: Vec<(u32, u16)> = Vec::new();
-        if let Ok(meta) = std::fs::metadata(path) {
-            // About 16 bytes a row.
-            // Capped so a huge garbage file cannot reserve gigabytes before parsing.
-            rows.reserve(((meta.len() / 16) as usize).min(64 << 20));
-        }
-        let file: Arc<Path> = Arc::from(path);
-        let mut first = true;
-        let lines = for_each_line(path, |line_no, line| {
-            let is_first = std::mem::replace(&mut first, false);
-            match line.and_then(|l| parse_row(l, is_first, &operator)) {
-                Ok(Some(row)) => rows.push(row),
-                Ok(None) => {} // header
-                Err(fault) => report.push(&file, line_no, fault),
+        for path in paths {
+            let path = path.as_ref();
+            if let Ok(meta) = std::fs::metadata(path) {
+                // About 16 bytes a row; capped so a huge garbage file cannot reserve
+                // gigabytes before parsing.
+                rows.reserve(((meta.len() / 16) as usize).min(64 << 20));
             }
-        })?;
-        report.lines = lines;
+            let file: Arc<Path> = Arc::from(path);
+            let mut first = true;
+            let lines = for_each_line(path, |line_no, line| {
+                let is_first = std::mem::replace(&mut first, false);
+                match line.and_then(|l| parse_row(l, is_first, &operator)) {
+                    Ok(Some(row)) => rows.push(row),
+                    Ok(None) => {} // header
+                    Err(fault) => report.push(&file, line_no, fault),
+                }
+            })?;
+            report.lines += lines;
+        }
         let table = Portability::build(rows);
         report.entries = table.len();
         Ok((table, report))
@@ -187,7 +191,7 @@ mod tests {
     fn load(content: &str) -> (Portability, LoadReport, tempfile::NamedTempFile) {
         let mut f = tempfile::NamedTempFile::new().unwrap();
         f.write_all(content.as_bytes()).unwrap();
-        let (t, r) = Portability::load(f.path(), ops).unwrap();
+        let (t, r) = Portability::load(&[f.path()], ops).unwrap();
         (t, r, f)
     }
 
@@ -232,6 +236,26 @@ mod tests {
         assert_eq!(t.len(), 1);
         assert_eq!(r.errors.len(), 1);
         assert_eq!(r.errors[0].line, 2);
+    }
+
+    #[test]
+    fn several_files_merge_and_the_later_file_wins() {
+        let (_, _, a) = load("77011234567,kcell\n77021234567,kcell\n");
+        let (_, _, b) = load("msisdn,operator\n77011234567,beeline\nbad,kcell\n");
+        let (t, r) = Portability::load(&[a.path(), b.path()], ops).unwrap();
+        assert_eq!(t.len(), 2);
+        assert_eq!(t.get(m("77011234567")), Some(OperatorId(1)));
+        assert_eq!(t.get(m("77021234567")), Some(OperatorId(0)));
+        assert_eq!(r.lines, 5);
+        assert_eq!(r.errors.len(), 1);
+        assert_eq!((r.errors[0].file.as_ref(), r.errors[0].line), (b.path(), 3));
+        let missing = Portability::load(&[a.path(), Path::new("/nonexistent/p.csv")], ops);
+        assert!(
+            missing
+                .unwrap_err()
+                .to_string()
+                .contains("/nonexistent/p.csv")
+        );
     }
 
     #[test]
