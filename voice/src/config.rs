@@ -61,6 +61,9 @@ pub struct SipTrunkConfig {
     pub t1: Duration,
     /// RTP pacer threads for this trunk (each drives its share of the calls with one timer).
     pub pacer_threads: usize,
+    /// Run the pacer threads at this `SCHED_FIFO` priority (1-99) so other work on the host
+    /// cannot delay packets; `None` (the default) keeps normal priority. Needs CAP_SYS_NICE.
+    pub rtp_realtime_priority: Option<u8>,
 }
 
 /// A configuration value that cannot work, naming the key.
@@ -100,6 +103,7 @@ impl SipTrunkConfig {
             rtp_port_range: 20000..=29999,
             t1: Duration::from_millis(500),
             pacer_threads: 1,
+            rtp_realtime_priority: None,
         }
     }
 

@@ -165,7 +165,10 @@ async fn run(
     };
     let mut pacers = Vec::new();
     for i in 0..cfg.pacer_threads.max(1) {
-        match PacerThread::spawn(&format!("rtp-{operator}-{i}")) {
+        match PacerThread::spawn_with_priority(
+            &format!("rtp-{operator}-{i}"),
+            cfg.rtp_realtime_priority,
+        ) {
             Ok(p) => pacers.push(p),
             Err(e) => tracing::error!(error = %e, "Could not start an RTP pacer thread."),
         }

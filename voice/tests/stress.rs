@@ -70,9 +70,10 @@ fn thread_cpu() -> Vec<(String, f64)> {
 async fn pacer_streams_send_lateness() {
     let streams = env("VOICE_STREAMS", 5000) as usize;
     let threads = env("VOICE_PACERS", 1) as usize;
+    let rt = std::env::var("VOICE_RT").ok().and_then(|v| v.parse().ok());
     let secs = env("VOICE_SECS", 10);
     let pacers: Vec<PacerThread> = (0..threads)
-        .map(|i| PacerThread::spawn(&format!("rtp-stress-{i}")).unwrap())
+        .map(|i| PacerThread::spawn_with_priority(&format!("rtp-stress-{i}"), rt).unwrap())
         .collect();
     // Sinks nobody reads: the kernel drops what overflows, so only the sender is measured.
     let sinks: Vec<UdpSocket> = (0..4)
@@ -162,6 +163,50 @@ async fn call_setup_rate() {
     );
     println!("CPU by thread: {:?}", thread_cpu());
     assert_eq!(answered as u64, calls);
+    shutdown.cancel();
+    link.join().await;
+}
+
+/// `VOICE_CALLS` (500) answered calls with `VOICE_SECS` (5) s prompts through the link; the
+/// simulator meters every packet's inter-arrival deviation from 20 ms.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "load test: seconds of full CPU on a shared machine"]
+async fn rtp_interarrival_through_simulator() {
+    let calls = env("VOICE_CALLS", 500);
+    let secs = env("VOICE_SECS", 5) as usize;
+    let (sim, _stop) = sim(SipSim::builder()
+        .default(Behaviour::answer())
+        .rtp_sockets(4))
+    .await;
+    let mut cfg = trunk(&sim);
+    cfg.rtp_port_range = 20000..=39999;
+    cfg.max_calls_per_second = 1000.0;
+    cfg.max_concurrent_calls = 6000;
+    cfg.pacer_threads = env("VOICE_PACERS", 1) as usize;
+    cfg.rtp_realtime_priority = std::env::var("VOICE_RT").ok().and_then(|v| v.parse().ok());
+    let ds = (0..calls)
+        .map(|i| dispatch(i, 77010000000 + i, secs * 1000, 1))
+        .collect();
+    let (link, ev, _q, shutdown) = link(cfg, ds);
+    ev.until(Duration::from_secs(secs as u64 * 4 + 30), |r| {
+        r.finished.lock().len() == calls as usize
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let s = sim.stats();
+    println!(
+        "{calls} calls × {secs} s: {} RTP packets received, {} lost, inter-arrival deviation p50 {} µs, p99 {} µs, p99.9 {} µs, max {} µs; late >2 ms: {}, >10 ms: {}",
+        s.rtp_packets,
+        s.rtp_lost,
+        s.interarrival.p50_us,
+        s.interarrival.p99_us,
+        s.interarrival.p999_us,
+        s.interarrival.max_us,
+        s.rtp_late_over_2ms,
+        s.rtp_late_over_10ms
+    );
+    println!("CPU by thread: {:?}", thread_cpu());
+    assert_eq!(s.rtp_lost, 0);
     shutdown.cancel();
     link.join().await;
 }

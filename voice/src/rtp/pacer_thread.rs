@@ -128,15 +128,27 @@ impl std::fmt::Debug for Cmd {
 }
 
 impl PacerThread {
-    /// Start a pacer thread named `name`.
+    /// Start a pacer thread named `name` at normal priority.
     pub fn spawn(name: &str) -> std::io::Result<Self> {
+        Self::spawn_with_priority(name, None)
+    }
+
+    /// Start a pacer thread; with `realtime = Some(p)` it asks for `SCHED_FIFO` priority `p`
+    /// (1-99), so a busy machine does not delay its slots. If the OS refuses (no
+    /// `CAP_SYS_NICE`), it logs a warning and runs at normal priority.
+    pub fn spawn_with_priority(name: &str, realtime: Option<u8>) -> std::io::Result<Self> {
         let (tx, rx) = crossbeam_channel::unbounded();
         let active = Arc::new(AtomicU64::new(0));
         let lag = Arc::new(LagStats::default());
         let (a, l) = (active.clone(), lag.clone());
         let join = std::thread::Builder::new()
             .name(name.into())
-            .spawn(move || run(rx, a, l))?;
+            .spawn(move || {
+                if let Some(p) = realtime {
+                    raise_priority(p);
+                }
+                run(rx, a, l)
+            })?;
         Ok(PacerThread {
             tx,
             next_id: AtomicU64::new(1),
@@ -251,6 +263,22 @@ fn run(rx: Receiver<Cmd>, active: Arc<AtomicU64>, lag: Arc<LagStats>) {
         if errors > 0 {
             metrics::counter!(m::RTP_SEND_ERRORS_TOTAL).increment(errors);
         }
+    }
+}
+
+fn raise_priority(p: u8) {
+    use thread_priority::{
+        RealtimeThreadSchedulePolicy, ThreadPriority, ThreadPriorityValue, ThreadSchedulePolicy,
+        set_thread_priority_and_policy, thread_native_id,
+    };
+    let value = ThreadPriorityValue::try_from(p.clamp(1, 99)).unwrap_or_default();
+    let policy = ThreadSchedulePolicy::Realtime(RealtimeThreadSchedulePolicy::Fifo);
+    if let Err(e) = set_thread_priority_and_policy(
+        thread_native_id(),
+        ThreadPriority::Crossplatform(value),
+        policy,
+    ) {
+        tracing::warn!(error = ?e, "RTP pacer could not get realtime priority; running at normal priority.");
     }
 }
 
