@@ -125,6 +125,11 @@ pub(super) async fn call_task(
     if let Some((i, id)) = stream {
         ctx.pacers[i].stop(id);
     }
+    let retransmits = call.retransmits();
+    if retransmits > 0 {
+        metrics::counter!(m::SIP_RETRANSMITS_TOTAL, "operator" => ctx.operator.clone())
+            .increment(u64::from(retransmits));
+    }
     ctx.transport.unregister(&call_id);
     if let Some(d) = dispatch {
         // The loop can only end without a report if the transport went away mid-call.
