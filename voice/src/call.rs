@@ -97,6 +97,8 @@ pub enum CallOutput {
     Ringing,
     /// Answered: start the prompt toward this address.
     StartMedia(MediaAnswer),
+    /// A re-INVITE moved the callee's media (address, codec or DTMF payload type).
+    MediaChanged(MediaAnswer),
     /// Stop sending media.
     StopMedia,
     /// The call is over; nothing more will come out.
@@ -133,6 +135,7 @@ pub struct Call {
     result: Option<(FinalState, bool, Option<String>)>,
     status: u16,
     heard_ms: u64,
+    media: Option<MediaAnswer>,
     media_complete: bool,
     retransmits: u32,
     out: VecDeque<CallOutput>,
@@ -162,6 +165,7 @@ impl Call {
             result: None,
             status: 0,
             heard_ms: 0,
+            media: None,
             media_complete: false,
             retransmits: 0,
             out: VecDeque::new(),

@@ -52,24 +52,44 @@ impl Call {
                 }
                 return;
             }
-            Method::Invite => {
-                // A session refresh or hold: answer with our unchanged session, new version.
-                self.sdp_version += 1;
-                let mut resp = self.dialog.respond(&req, 200);
-                msg::push::<rsip::headers::ContentType>(&mut resp.headers, "application/sdp");
-                resp.body = sdp::offer(
-                    self.p.rtp_addr.ip(),
-                    self.p.rtp_addr.port(),
-                    self.sdp_version,
-                );
-                resp
-            }
+            Method::Invite => self.on_reinvite(&req),
             Method::Options | Method::Info | Method::Update | Method::Notify => {
                 self.dialog.respond(&req, 200)
             }
             _ => self.dialog.respond(&req, 501),
         };
         self.out.push_back(CallOutput::Transmit(msg::encode(resp)));
+    }
+
+    /// A re-INVITE (session refresh, hold, media move). With an offer: answer with the codec
+    /// we already send if it is still offered, follow a new remote address, 488 if nothing
+    /// usable is offered. Without one (delayed offer): offer our session again.
+    fn on_reinvite(&mut self, req: &Request) -> Response {
+        let (ip, port) = (self.p.rtp_addr.ip(), self.p.rtp_addr.port());
+        if req.body.is_empty() {
+            self.sdp_version += 1;
+            let mut resp = self.dialog.respond(req, 200);
+            msg::push::<rsip::headers::ContentType>(&mut resp.headers, "application/sdp");
+            resp.body = sdp::offer(ip, port, self.sdp_version);
+            return resp;
+        }
+        let Ok(mut theirs) = sdp::parse_answer(&req.body) else {
+            return self.dialog.respond(req, 488);
+        };
+        if let Some(cur) = self.media
+            && sdp::offers(&req.body, cur.codec)
+        {
+            theirs.codec = cur.codec;
+        }
+        self.sdp_version += 1;
+        let mut resp = self.dialog.respond(req, 200);
+        msg::push::<rsip::headers::ContentType>(&mut resp.headers, "application/sdp");
+        resp.body = sdp::answer(ip, port, self.sdp_version, &theirs);
+        if self.phase == Phase::Answered && self.media != Some(theirs) {
+            self.media = Some(theirs);
+            self.out.push_back(CallOutput::MediaChanged(theirs));
+        }
+        resp
     }
 
     pub(super) fn on_invite_response(&mut self, now: Instant, r: Response) {
@@ -141,6 +161,7 @@ impl Call {
         match sdp::parse_answer(&r.body) {
             Ok(m) => {
                 self.phase = Phase::Answered;
+                self.media = Some(m);
                 self.out.push_back(CallOutput::StartMedia(m));
             }
             Err(e) => self.send_bye(now, (FinalState::Failed, false, Some(format!("sdp: {e}")))),

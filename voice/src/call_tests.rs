@@ -1,6 +1,7 @@
 //! The call state machine against a scripted in-memory UAS on a virtual clock.
 
 use super::*;
+use crate::sdp::Codec;
 use crate::sip::msg;
 use rsip::headers as h;
 
@@ -337,4 +338,40 @@ fn unusable_answer_sdp_ends_the_call_with_bye() {
     let end = ended(&h.recv(reply(&reqs[1], 200))).unwrap();
     assert_eq!(end.state, FinalState::Failed);
     assert!(end.error.unwrap().starts_with("sdp:"));
+}
+
+#[test]
+fn reinvite_offer_moving_media_is_answered_with_the_current_codec_and_followed() {
+    let (mut h, out) = Harness::start(params());
+    let inv = invite_of(&out);
+    h.recv(reply(&inv, 200));
+    let reinvite = |body: &[u8], seq: u32| {
+        let mut r =
+            crate::sip::transaction::tests_support::request(Method::Invite, &msg::new_branch());
+        r.headers.retain(|x| !matches!(x, rsip::Header::CSeq(_)));
+        msg::push::<h::CSeq>(&mut r.headers, format!("{seq} INVITE"));
+        r.body = body.to_vec();
+        r
+    };
+    let moved = b"v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.9\r\nt=0 0\r\n\
+m=audio 41000 RTP/AVP 0 8 101\r\na=rtpmap:101 telephone-event/8000\r\n";
+    let out = h.recv(reinvite(moved, 1));
+    let CallOutput::MediaChanged(m) = &out[0] else {
+        panic!("{out:?}")
+    };
+    assert_eq!(m.remote, "127.0.0.9:41000".parse().unwrap());
+    assert_eq!(m.codec, Codec::Pcma, "keeps the codec already in use");
+    let CallOutput::Transmit(b) = &out[1] else {
+        panic!("{out:?}")
+    };
+    let text = String::from_utf8_lossy(b);
+    assert!(
+        text.starts_with("SIP/2.0 200") && text.contains("m=audio 20000 RTP/AVP 8 101\r\n"),
+        "{text}"
+    );
+    // The same offer again (a session refresh) changes nothing.
+    let out = h.recv(reinvite(moved, 2));
+    assert!(!out.iter().any(|o| matches!(o, CallOutput::MediaChanged(_))));
+    let g729 = b"v=0\r\no=- 1 3 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.9\r\nt=0 0\r\nm=audio 41000 RTP/AVP 18\r\n";
+    assert_eq!(sent_responses(&h.recv(reinvite(g729, 3))), vec![488]);
 }

@@ -89,6 +89,11 @@ pub(super) async fn call_task(
                         stream = Some((i, ctx.pacers[i].start(spec, media)));
                     }
                 }
+                CallOutput::MediaChanged(a) => {
+                    if let Some((i, id)) = stream {
+                        ctx.pacers[i].retarget(id, a);
+                    }
+                }
                 CallOutput::StopMedia => {
                     if let Some((i, id)) = stream.take() {
                         ctx.pacers[i].stop(id);

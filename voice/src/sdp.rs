@@ -69,24 +69,65 @@ pub enum SdpError {
 
 /// Our offer: one audio stream at `ip:port`, `version` for the o= line.
 pub fn offer(ip: IpAddr, port: u16, version: u64) -> Vec<u8> {
+    session(
+        ip,
+        port,
+        version,
+        &[Codec::Pcma, Codec::Pcmu],
+        Some(DTMF_PT),
+    )
+}
+
+/// Our answer to a callee's (re-)offer: only the codec we send and, if they offered it,
+/// their telephone-event payload type (RFC 3264 §6: an answer is a subset of the offer).
+pub fn answer(ip: IpAddr, port: u16, version: u64, chosen: &MediaAnswer) -> Vec<u8> {
+    session(ip, port, version, &[chosen.codec], chosen.dtmf_pt)
+}
+
+/// True if the offer `body` lists `codec` for its audio stream.
+pub fn offers(body: &[u8], codec: Codec) -> bool {
+    let Ok(s) = Session::parse(body) else {
+        return false;
+    };
+    let pt = codec.payload_type().to_string();
+    s.medias
+        .iter()
+        .any(|m| m.media == "audio" && m.fmt.split_whitespace().any(|f| f == pt))
+}
+
+fn session(ip: IpAddr, port: u16, version: u64, codecs: &[Codec], dtmf_pt: Option<u8>) -> Vec<u8> {
     let mut s = Session::new(Origin::with_ip_addr(version, version, ip), "sendbox");
     s.origin.username = Some("sendbox".into());
     s.connection = Some(Connection::from_ip_addr(ip));
     s.times.push(Time::new(0, 0));
+    let mut fmt: Vec<String> = codecs
+        .iter()
+        .map(|c| c.payload_type().to_string())
+        .collect();
+    let mut attrs: Vec<Attribute> = codecs
+        .iter()
+        .map(|c| match c {
+            Codec::Pcma => Attribute::with_value("rtpmap", "8 PCMA/8000"),
+            Codec::Pcmu => Attribute::with_value("rtpmap", "0 PCMU/8000"),
+        })
+        .collect();
+    if let Some(pt) = dtmf_pt {
+        fmt.push(pt.to_string());
+        attrs.push(Attribute::with_value(
+            "rtpmap",
+            format!("{pt} telephone-event/8000"),
+        ));
+        attrs.push(Attribute::with_value("fmtp", format!("{pt} 0-16")));
+    }
+    attrs.push(Attribute::with_value("ptime", "20"));
+    attrs.push(Attribute::new("sendrecv"));
     let mut m = Media::new(
         MediaType::Audio,
         port,
         TransportProto::RtpAvp,
-        format!("8 0 {DTMF_PT}"),
+        fmt.join(" "),
     );
-    m.attributes = vec![
-        Attribute::with_value("rtpmap", "8 PCMA/8000"),
-        Attribute::with_value("rtpmap", "0 PCMU/8000"),
-        Attribute::with_value("rtpmap", format!("{DTMF_PT} telephone-event/8000")),
-        Attribute::with_value("fmtp", format!("{DTMF_PT} 0-16")),
-        Attribute::with_value("ptime", "20"),
-        Attribute::new("sendrecv"),
-    ];
+    m.attributes = attrs;
     s.medias.push(m);
     let mut out = Vec::with_capacity(320);
     // Writing into a Vec cannot fail.
@@ -175,6 +216,20 @@ m=audio 40000 RTP/AVP 8 96\r\nc=IN IP4 10.9.9.9\r\na=rtpmap:8 PCMA/8000\r\na=rtp
         assert_eq!(m.remote, "10.9.9.9:40000".parse().unwrap());
         assert_eq!(m.codec, Codec::Pcma);
         assert_eq!(m.dtmf_pt, Some(96));
+    }
+
+    #[test]
+    fn answer_to_a_reoffer_keeps_only_the_chosen_codec() {
+        let chosen = MediaAnswer {
+            remote: "10.0.0.9:4000".parse().unwrap(),
+            codec: Codec::Pcmu,
+            dtmf_pt: Some(96),
+        };
+        let a = String::from_utf8(answer("192.0.2.1".parse().unwrap(), 20002, 3, &chosen)).unwrap();
+        assert!(a.contains("m=audio 20002 RTP/AVP 0 96\r\n"), "{a}");
+        assert!(!a.contains("PCMA"), "{a}");
+        assert!(offers(a.as_bytes(), Codec::Pcmu));
+        assert!(!offers(a.as_bytes(), Codec::Pcma));
     }
 
     #[test]

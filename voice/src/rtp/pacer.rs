@@ -172,6 +172,13 @@ impl Pacer {
         );
     }
 
+    /// Switch a stream's codec (a re-INVITE changed it); the next packet uses it.
+    pub fn set_codec(&mut self, id: StreamId, codec: Codec) {
+        if let Some(s) = self.streams.get_mut(&id) {
+            s.spec.codec = codec;
+        }
+    }
+
     /// Remove a stream (the call ended), returning its counters.
     pub fn remove(&mut self, id: StreamId) -> Option<StreamStats> {
         let s = self.streams.remove(&id)?;

@@ -25,6 +25,7 @@
 use crate::metrics as m;
 use crate::rtp::dtmf::DtmfReceiver;
 use crate::rtp::pacer::{Pacer, PacerEvent, PacketKind, StreamId, StreamSpec};
+use crate::sdp::MediaAnswer;
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use parking_lot::Mutex;
 use std::collections::HashMap;
@@ -62,6 +63,7 @@ pub struct MediaStream {
 
 enum Cmd {
     Add(StreamId, Box<StreamSpec>, MediaStream),
+    Retarget(StreamId, MediaAnswer),
     Remove(StreamId),
 }
 
@@ -122,6 +124,7 @@ impl std::fmt::Debug for Cmd {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Cmd::Add(id, ..) => write!(f, "Add({id:?})"),
+            Cmd::Retarget(id, a) => write!(f, "Retarget({id:?}, {a:?})"),
             Cmd::Remove(id) => write!(f, "Remove({id:?})"),
         }
     }
@@ -164,6 +167,11 @@ impl PacerThread {
         // The thread only stops when this handle is dropped, so the channel is open.
         let _ = self.tx.send(Cmd::Add(id, Box::new(spec), media));
         id
+    }
+
+    /// Follow a re-INVITE: send to a new address, codec or DTMF payload type.
+    pub fn retarget(&self, id: StreamId, media: MediaAnswer) {
+        let _ = self.tx.send(Cmd::Retarget(id, media));
     }
 
     /// Stop a stream and close its sockets.
@@ -301,6 +309,14 @@ fn apply(c: Cmd, pacer: &mut Pacer, ios: &mut HashMap<StreamId, Io>) {
                     started: now,
                 },
             );
+        }
+        Cmd::Retarget(id, a) => {
+            if let Some(io) = ios.get_mut(&id) {
+                io.media.remote = a.remote;
+                io.media.dtmf_pt = a.dtmf_pt;
+                io.rtcp_remote = SocketAddr::new(a.remote.ip(), a.remote.port().wrapping_add(1));
+                pacer.set_codec(id, a.codec);
+            }
         }
         Cmd::Remove(id) => {
             pacer.remove(id);
