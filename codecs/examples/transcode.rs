@@ -43,7 +43,12 @@ fn main() -> ExitCode {
             println!("{}", TranscodeReport::new(input, size, &prompt, elapsed));
             println!("{:?}", prompt.facts);
             if let Some(out) = files.get(1) {
-                let written = prompt.to_wav().and_then(|w| std::fs::write(out, w));
+                // Stream the WAV out rather than building a second copy in memory.
+                let written = File::create(out).and_then(|f| {
+                    let mut w = std::io::BufWriter::new(f);
+                    audio::wav::write_g711(prompt.law, &prompt.samples, &mut w)?;
+                    std::io::Write::flush(&mut w)
+                });
                 if let Err(e) = written {
                     eprintln!("{out}: {e}");
                     return ExitCode::from(73);

@@ -7,6 +7,8 @@
 //! `tests/audio_quality.rs`). The resampler's start-up delay is trimmed and the tail flushed,
 //! so output length is `ceil(input * 8000 / rate)`.
 
+use std::cell::RefCell;
+
 use audioadapter_buffers::direct::InterleavedSlice;
 use rubato::{Fft, FixedSync, Indexing, Resampler};
 
@@ -19,6 +21,22 @@ pub const OUT_RATE: u32 = 8000;
 const SUB_CHUNK_OUT: usize = 1280;
 /// Output frames per resampler call.
 const CHUNK_OUT: usize = 5120;
+
+/// Resamplers kept per thread for reuse (by input rate): building one plans two FFTs and a
+/// windowed-sinc filter, which costs more than transcoding a one-second prompt.
+const CACHE_MAX: usize = 4;
+
+thread_local! {
+    static CACHE: RefCell<Vec<(u32, Fft<f32>)>> = const { RefCell::new(Vec::new()) };
+}
+
+fn cached(rate: u32) -> Option<Fft<f32>> {
+    CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        let i = c.iter().position(|(r, _)| *r == rate)?;
+        Some(c.swap_remove(i).1)
+    })
+}
 
 /// Resamples a mono stream from some rate to 8 kHz, chunk by chunk.
 pub(crate) struct Resample {
@@ -44,6 +62,8 @@ impl Resample {
     pub fn new(name: &str, rate: u32) -> Result<Self, AudioError> {
         let fft = if rate == OUT_RATE {
             None
+        } else if let Some(f) = cached(rate) {
+            Some(f)
         } else {
             let sub_chunks = CHUNK_OUT / SUB_CHUNK_OUT;
             let f = Fft::<f32>::new_custom(
@@ -141,6 +161,22 @@ impl Resample {
             guard += 1;
         }
         Ok(())
+    }
+}
+
+impl Drop for Resample {
+    fn drop(&mut self) {
+        if let Some(mut f) = self.fft.take() {
+            f.reset();
+            let rate = self.rate;
+            CACHE.with(|c| {
+                let mut c = c.borrow_mut();
+                if c.len() >= CACHE_MAX {
+                    c.remove(0);
+                }
+                c.push((rate, f));
+            });
+        }
     }
 }
 
