@@ -199,7 +199,19 @@ impl Model {
         let operators = vocabulary(h);
         let cutoff = now - cfg.label_days * 86_400;
         let s = samples(h, idx, cutoff, now, &operators);
-        Model::fit(&s, operators, account, now, cfg)
+        let m = Model::fit(&s, operators, account, now, cfg);
+        let result = match &m {
+            Ok(_) => "ok",
+            Err(ModelError::NotEnoughData { .. }) => "not_enough_data",
+            Err(_) => "error",
+        };
+        let scope = if account.is_some() {
+            "account"
+        } else {
+            "global"
+        };
+        crate::metrics::trained(scope, result);
+        m
     }
 
     /// Fits on prepared samples.

@@ -211,6 +211,7 @@ impl<'a> Scorer<'a> {
     /// Scores of many numbers, in order.
     pub fn score_values(&self, msisdns: &[u64]) -> Vec<u8> {
         let mut buf = Vec::new();
+        crate::metrics::scored(msisdns.len());
         msisdns
             .iter()
             .map(|m| self.score_value(*m, &mut buf))

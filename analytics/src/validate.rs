@@ -262,6 +262,7 @@ impl<'v> Run<'v> {
     pub fn finish(mut self, out: &mut dyn FnMut(&Validation<'_>)) -> Summary {
         let mut lines = std::mem::take(&mut self.splitter);
         lines.finish(&mut |l| self.row(l, out));
+        crate::metrics::validation_run(&self.summary);
         self.summary
     }
 

@@ -198,3 +198,14 @@ fn garbage_input_never_panics() {
     let (_, s) = run_all(&v, &long, 4096);
     assert_eq!(s.invalid, 1);
 }
+
+#[test]
+fn a_reader_upload_streams_to_a_result_csv_with_one_row_per_input_row() {
+    let (router, ops, lists) = setup();
+    let v = Validator::new(&router, &ops, &lists, AccountId(3));
+    let (summary, out) =
+        sendbox_analytics::input::validate_stream(&v, BASE, Some(Vec::new())).unwrap();
+    let text = String::from_utf8(out.unwrap()).unwrap();
+    assert_eq!(text.lines().count() as u64, summary.rows + 1);
+    assert!(text.contains("\n8,x7701,,false,bad_character,"), "{text}");
+}
