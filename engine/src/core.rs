@@ -410,8 +410,8 @@ impl LinkEvents for Core {
                 } else if d.reserved > 0 {
                     let _ = self.wallets.release(d.account, d.reserved);
                 }
+                // The link has already counted the new attempt in `d.attempt`.
                 d.reserved = 0;
-                d.attempt += 1;
                 d.retries = 0;
                 self.deferrals().after(after, d);
             }

@@ -91,6 +91,23 @@ impl Sims {
             .join(", ")
     }
 
+    /// What the SIP trunk simulators measured of the RTP they received.
+    pub fn rtp_summary(&self) -> String {
+        let (mut packets, mut lost, mut p99, mut calls) = (0, 0, 0, 0);
+        for s in &self.sip {
+            let st = s.stats();
+            packets += st.rtp_packets;
+            lost += st.rtp_lost;
+            p99 = p99.max(st.interarrival.p99_us);
+            calls += st.calls_received;
+        }
+        format!(
+            "RTP as the trunks heard it: {calls} INVITEs, {packets} RTP packets, {lost} lost, \
+             p99 inter-arrival deviation {:.1} ms",
+            p99 as f64 / 1000.0
+        )
+    }
+
     /// Stop every simulator.
     pub fn stop(&self) {
         self.stop.cancel();

@@ -243,6 +243,7 @@ fn smpp_config(
                 BindMode::TransmitterReceiver
             };
             bc.window = b.window as usize;
+            bc.address_range.clone_from(&b.address_range);
             bc.max_tps = f64::from(b.max_tps.max(1));
             binds.push(bc);
         }
@@ -260,7 +261,20 @@ fn smpp_config(
     cfg.validity = s.validity;
     cfg.concat = concat_of(s.concatenation);
     cfg.max_parts = s.max_segments;
+    cfg.max_temp_retries = s.max_temp_retries;
+    cfg.temp_retry_base = s.temp_retry_base;
+    cfg.throttle_pause = s.throttle_pause;
+    cfg.submit_id_base = id_base(s.submit_id_base);
+    cfg.receipt_id_base = id_base(s.receipt_id_base);
     Some(cfg)
+}
+
+fn id_base(b: sendbox_config::IdBase) -> sendbox_smpp::config::IdBase {
+    match b {
+        sendbox_config::IdBase::Decimal => sendbox_smpp::config::IdBase::Decimal,
+        sendbox_config::IdBase::Hex => sendbox_smpp::config::IdBase::Hex,
+        _ => sendbox_smpp::config::IdBase::Text,
+    }
 }
 
 fn sip_config(

@@ -119,32 +119,22 @@ impl Tables {
         let portability_files: Vec<_> = config
             .operators
             .values()
-            .filter_map(|o| o.portability_csv.clone().map(|p| (o.id.clone(), p)))
+            .filter_map(|o| o.portability_csv.clone())
             .collect();
-        if let Some((op_id, path)) = portability_files.first() {
+        if !portability_files.is_empty() {
             let by_id = |name: &str| names.operator_index(name);
-            let (table, report) = Portability::load(path, by_id).with_context(|| {
-                format!(
-                    "operators.{op_id}.portability_csv: cannot read {}",
-                    path.display()
-                )
-            })?;
+            let (table, report) = Portability::load(&portability_files, by_id)
+                .context("operators.*.portability_csv: cannot read the number-portability file")?;
             for e in report.errors.iter().take(20) {
                 tracing::warn!(%e, "Portability line skipped.");
             }
             tracing::info!(
-                file = %path.display(),
+                files = portability_files.len(),
                 entries = report.entries,
                 bad_lines = report.bad_lines(),
                 "Number portability table loaded."
             );
             router = router.with_portability(Arc::new(table));
-            if portability_files.len() > 1 {
-                tracing::warn!(
-                    "Several operators name a portability_csv; only {op_id}'s is used \
-                     (put every ported number in one file: msisdn,operator_id)."
-                );
-            }
         }
         let window = window_policy(config)?;
         let prices = config
