@@ -16,8 +16,10 @@
 use jiff::Timestamp;
 use sendbox_dispatch::{Channel, FinalState};
 use sendbox_store::{FeedbackKind, FeedbackRow, ReceiptRow, Store, StoreError};
-use serde::Serialize;
 use std::collections::HashMap;
+
+pub use crate::facts::Facts;
+pub use crate::failure::{describe_code, permanent_code};
 
 /// What happened in one event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,100 +59,6 @@ pub struct Event {
     pub keys: u8,
     /// Hour of the day in Asia/Almaty (UTC+5) when it happened.
     pub local_hour: u8,
-}
-
-/// What the history knows about one number (optionally for one account, before a time).
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct Facts {
-    /// SMS sent with a final outcome (delivered or not, permanent failures included).
-    pub sms_sent: u32,
-    /// SMS delivered.
-    pub sms_delivered: u32,
-    /// Calls placed with a final outcome.
-    pub calls: u32,
-    /// Calls answered.
-    pub calls_answered: u32,
-    /// Answered calls where at least 90% of the prompt was heard.
-    pub heard_to_end: u32,
-    /// Sum of the heard fractions of answered calls (for the mean).
-    pub heard_fraction_sum: f64,
-    /// Answered calls where a key was pressed (or DTMF feedback).
-    pub key_presses: u32,
-    /// SMS replies.
-    pub replies: u32,
-    /// Permanent failures (unknown subscriber, bad destination).
-    pub permanent_failures: u32,
-    /// Last delivery or answer, Unix seconds.
-    pub last_reached: Option<i64>,
-    /// Last SMS delivered, Unix seconds.
-    pub last_delivered: Option<i64>,
-    /// Last answered call, Unix seconds.
-    pub last_answered: Option<i64>,
-    /// Last permanent failure: Unix seconds and its code (filled by [`History::facts`]).
-    pub last_permanent_failure: Option<(i64, String)>,
-    /// Last attempt of any kind, Unix seconds.
-    pub last_attempt: Option<i64>,
-    /// Engagements (delivery, answer, key, reply) by part of the local day:
-    /// morning (6-12), afternoon (12-18), evening (18-24), night (0-6).
-    pub engaged_by_daypart: [u32; 4],
-    /// The operator of the latest attempt (filled by [`History::facts`]).
-    pub operator: Option<String>,
-    /// The operator of the latest attempt, by [`History::operators`] index.
-    #[serde(skip)]
-    pub operator_idx: Option<u16>,
-    /// The last permanent failure with its code's [`History::codes`] index.
-    #[serde(skip)]
-    pub permanent_code_idx: Option<(i64, u16)>,
-}
-
-impl Facts {
-    /// SMS plus calls with a final outcome.
-    pub fn attempts(&self) -> u32 {
-        self.sms_sent + self.calls
-    }
-
-    /// Deliveries plus answers.
-    pub fn reached(&self) -> u32 {
-        self.sms_delivered + self.calls_answered
-    }
-}
-
-/// Whether a receipt's outcome is a permanent failure of the number, and its code.
-pub fn permanent_code(state: FinalState, error: Option<&str>) -> Option<String> {
-    let e = error.unwrap_or("");
-    let lower = e.to_ascii_lowercase();
-    match state {
-        FinalState::InvalidNumber => Some(if e.is_empty() {
-            "invalid_number".into()
-        } else {
-            e.into()
-        }),
-        FinalState::Undeliverable => Some(if e.is_empty() {
-            "undeliverable".into()
-        } else {
-            e.into()
-        }),
-        FinalState::Rejected
-            if lower.contains("0x0000000b")
-                || lower.ends_with("err=0x0b")
-                || lower.ends_with("err=00b") =>
-        {
-            Some(e.into())
-        }
-        _ => None,
-    }
-}
-
-/// A human reading of a permanent failure code.
-pub fn describe_code(code: &str) -> &'static str {
-    let c = code.to_ascii_lowercase();
-    if c.contains("err=001") || c.contains("err=1") || c == "sip:404" || c.contains("unknown") {
-        "unknown subscriber"
-    } else if c.contains("0b") || c == "sip:484" || c.contains("invalid") {
-        "bad destination"
-    } else {
-        "undeliverable"
-    }
 }
 
 /// Builds a [`History`] row by row.
@@ -356,6 +264,18 @@ impl History {
             .iter()
             .position(|a| a == account)
             .map(|i| i as u32)
+    }
+
+    /// Whether `msisdn` failed permanently at least `threshold` times (in `account`'s
+    /// history if given): campaigns may skip it. One hash lookup; no allocation.
+    pub fn is_unreachable(&self, msisdn: u64, account: Option<u32>, threshold: u32) -> bool {
+        self.events(msisdn)
+            .iter()
+            .filter(|e| {
+                e.kind == EventKind::PermanentFailure && account.is_none_or(|a| a == e.account)
+            })
+            .count()
+            >= threshold.max(1) as usize
     }
 
     /// The latest event time in the history.

@@ -4,7 +4,7 @@
 //!
 //! Input is streamed: [`Run::push`] takes chunks of a CSV (or one-number-per-line) upload as
 //! they arrive and calls back once per row with a borrowed [`Validation`] (no allocation per
-//! row); [`Run::finish`] returns the summary. [`ResultCsv`] writes the downloadable CSV.
+//! row); [`Run::finish`] returns the summary. [`crate::output::ResultCsv`] writes the downloadable CSV.
 //!
 //! ```
 //! use sendbox_analytics::validate::{Run, Validator};

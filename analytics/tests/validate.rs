@@ -209,3 +209,28 @@ fn a_reader_upload_streams_to_a_result_csv_with_one_row_per_input_row() {
     assert_eq!(text.lines().count() as u64, summary.rows + 1);
     assert!(text.contains("\n8,x7701,,false,bad_character,"), "{text}");
 }
+
+#[test]
+fn is_unreachable_counts_permanent_failures_per_account() {
+    let mut g = Generator::new(GeneratorConfig {
+        recipients: 2,
+        max_attempts: 1,
+        dead_share: 0.0,
+        ..Default::default()
+    })
+    .generate();
+    let mut fail = g.receipts[0].clone();
+    fail.state = FinalState::Undeliverable;
+    fail.error = Some("dlr:UNDELIV/err=001".into());
+    g.receipts.push(fail.clone());
+    g.receipts.push(fail.clone());
+    let h = History::from_rows(g.receipts.iter(), g.feedback.iter());
+    let acme = h.account_index("acme");
+    assert!(h.is_unreachable(fail.msisdn, acme, 2));
+    assert!(!h.is_unreachable(fail.msisdn, acme, 3));
+    assert!(
+        !h.is_unreachable(fail.msisdn, Some(u32::MAX), 1),
+        "another account knows nothing"
+    );
+    assert!(!h.is_unreachable(g.receipts[1].msisdn, None, 1));
+}
