@@ -64,6 +64,16 @@ impl CampaignData {
     }
 }
 
+impl CampaignData {
+    /// Its distinct recipients, sorted: what to score for the report's score distribution.
+    pub fn recipients(&self) -> Vec<u64> {
+        let mut v: Vec<u64> = self.receipts.iter().map(|r| r.msisdn).collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+}
+
 /// Loads a campaign's row, counts, receipts (paging the account's receipts) and, for
 /// campaigns up to [`MAX_FEEDBACK_LOOKUPS`] receipts, the feedback to each dispatch.
 /// `None` if the campaign does not exist.

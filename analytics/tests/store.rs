@@ -53,6 +53,7 @@ async fn history_and_campaign_report_load_from_the_store() {
     assert_eq!(data.feedback.len(), g.feedback.len());
     let r = CampaignReport::build(&data, None, None);
     assert_eq!(r.recipients, 300);
+    assert_eq!(data.recipients().len(), 300);
     assert_eq!(r.replies as usize, g.feedback.len());
     assert_eq!(r.account.as_deref(), Some("acme"));
     assert!(load_campaign(store.as_ref(), 99).await.unwrap().is_none());
