@@ -131,7 +131,9 @@ impl App {
         let shutdown = CancellationToken::new();
         let links = Links::start(&config, &core, shutdown.clone())?;
         let app = Arc::new(App {
-            ids: IdGen::new(core.clock.now(), 0),
+            // System time, not the injected clock: ids must grow across restarts even when a
+            // test or the demo runs the engine at a fixed or shifted wall time.
+            ids: IdGen::new(jiff::Timestamp::now(), 0),
             config: arc_swap::ArcSwap::from_pointee(config),
             core,
             store,
