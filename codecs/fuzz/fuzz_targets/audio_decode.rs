@@ -10,10 +10,14 @@ use std::time::Duration;
 use libfuzzer_sys::fuzz_target;
 use sendbox_codecs::audio::{self, TranscodeOptions};
 
-const NAMES: &[&str] = &["x.wav", "x.mp3", "x.ogg", "x.opus", "x.flac", "x.m4a", "x.aac", "x.aiff", "x"];
+const NAMES: &[&str] = &[
+    "x.wav", "x.mp3", "x.ogg", "x.opus", "x.flac", "x.m4a", "x.aac", "x.aiff", "x",
+];
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&pick, bytes)) = data.split_first() else { return };
+    let Some((&pick, bytes)) = data.split_first() else {
+        return;
+    };
     let name = NAMES[usize::from(pick) % NAMES.len()];
     // Keep each run short: a hostile header may promise hours of audio.
     let opts = TranscodeOptions {
