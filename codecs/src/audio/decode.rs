@@ -9,7 +9,7 @@
 //! Decoding is streaming: one packet at a time, downmixed into a reusable buffer, handed to a
 //! sink. Nothing grows with the file's length.
 
-use symphonia::core::audio::{Audio, AudioBuffer, GenericAudioBufferRef};
+use symphonia::core::audio::GenericAudioBufferRef;
 use symphonia::core::codecs::audio::well_known::{CODEC_ID_AAC, CODEC_ID_OPUS};
 use symphonia::core::codecs::audio::{AudioCodecParameters, AudioDecoder, AudioDecoderOptions};
 use symphonia::core::errors::Error as SymError;
@@ -20,6 +20,8 @@ use symphonia::core::meta::MetadataOptions;
 use symphonia::core::packet::Packet;
 
 use super::AudioError;
+use super::mix::{downmix, downmix_planes};
+use super::mp4::Edit;
 use super::opus::OpusTrack;
 use super::sniff;
 
@@ -61,6 +63,10 @@ pub(crate) struct Source<'s> {
     dec: Dec,
     /// What the probe found.
     pub info: SourceInfo,
+    /// Frames still to drop at the start (MP4 AAC priming).
+    trim_skip: u64,
+    /// Frames still to emit, when an MP4 edit list says how long the audio is.
+    trim_left: Option<u64>,
     interleaved: Vec<f32>,
     mono: Vec<f32>,
 }
@@ -117,8 +123,14 @@ fn map_err(name: &str, e: SymError) -> AudioError {
 }
 
 impl<'s> Source<'s> {
-    /// Probes `mss`. `head` holds the file's first bytes, to describe unrecognised content.
-    pub fn open(name: &str, mss: MediaSourceStream<'s>, head: &[u8]) -> Result<Self, AudioError> {
+    /// Probes `mss`. `head` holds the file's first bytes, to describe unrecognised content;
+    /// `edit` is the MP4 sound track's edit list, if any (applied to AAC).
+    pub fn open(
+        name: &str,
+        mss: MediaSourceStream<'s>,
+        head: &[u8],
+        edit: Option<Edit>,
+    ) -> Result<Self, AudioError> {
         let mut hint = Hint::new();
         if let Some(ext) = name.rsplit_once('.').map(|(_, e)| e) {
             hint.with_extension(&ext.to_ascii_lowercase());
@@ -220,6 +232,13 @@ impl<'s> Source<'s> {
                 detail: "the header gives no sample rate".into(),
             });
         }
+        let (mut trim_skip, mut trim_left) = (0, None);
+        if let Some(e) = edit.filter(|e| params.codec == CODEC_ID_AAC && e.timescale > 0) {
+            let (rate, scale) = (u64::from(rate), u64::from(e.timescale));
+            trim_skip = e.skip.saturating_mul(rate) / scale;
+            trim_left = e.keep.map(|k| k.saturating_mul(rate) / scale);
+            expected_frames = trim_left.or(expected_frames);
+        }
         Ok(Source {
             name: name.into(),
             format,
@@ -231,6 +250,8 @@ impl<'s> Source<'s> {
                 channels,
                 expected_frames,
             },
+            trim_skip,
+            trim_left,
             interleaved: Vec::new(),
             mono: Vec::new(),
         })
@@ -277,6 +298,7 @@ impl<'s> Source<'s> {
                 }
                 Err(e) => return Err(self.corrupt(e.to_string())),
             }
+            self.apply_trim();
             if !self.mono.is_empty() {
                 frames += self.mono.len() as u64;
                 sink(&self.mono)?;
@@ -298,6 +320,20 @@ impl<'s> Source<'s> {
             )));
         }
         Ok((frames, end))
+    }
+
+    /// Applies the MP4 edit list to the packet just decoded.
+    fn apply_trim(&mut self) {
+        if self.trim_skip > 0 {
+            let k = self.trim_skip.min(self.mono.len() as u64);
+            self.mono.drain(..k as usize);
+            self.trim_skip -= k;
+        }
+        if let Some(left) = self.trim_left.as_mut() {
+            let k = (*left).min(self.mono.len() as u64);
+            self.mono.truncate(k as usize);
+            *left -= k;
+        }
     }
 
     fn corrupt(&self, detail: String) -> AudioError {
@@ -337,36 +373,5 @@ fn unsupported(name: &str, codec: &str) -> AudioError {
         name: name.into(),
         codec: codec.into(),
         hint: HINT,
-    }
-}
-
-/// Averages the planes of a planar f32 buffer into `out` (appending).
-fn downmix_planes(b: &AudioBuffer<f32>, out: &mut Vec<f32>) {
-    let planes: Vec<&[f32]> = (0..b.num_planes()).filter_map(|i| b.plane(i)).collect();
-    match planes.as_slice() {
-        [] => {}
-        [m] => out.extend_from_slice(m),
-        [l, r] => out.extend(l.iter().zip(r.iter()).map(|(a, b)| (a + b) * 0.5)),
-        many => {
-            let k = 1.0 / many.len() as f32;
-            let n = many.iter().map(|p| p.len()).min().unwrap_or(0);
-            out.extend((0..n).map(|i| many.iter().map(|p| p[i]).sum::<f32>() * k));
-        }
-    }
-}
-
-/// Averages interleaved channels into `out` (appending).
-pub(crate) fn downmix(interleaved: &[f32], channels: usize, out: &mut Vec<f32>) {
-    match channels {
-        1 => out.extend_from_slice(interleaved),
-        2 => out.extend(interleaved.chunks_exact(2).map(|f| (f[0] + f[1]) * 0.5)),
-        n => {
-            let k = 1.0 / n as f32;
-            out.extend(
-                interleaved
-                    .chunks_exact(n)
-                    .map(|f| f.iter().sum::<f32>() * k),
-            );
-        }
     }
 }

@@ -37,6 +37,8 @@ mod error;
 mod frames;
 pub mod g711;
 mod level;
+mod mix;
+mod mp4;
 mod opus;
 mod pipeline;
 mod report;

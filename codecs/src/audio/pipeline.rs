@@ -222,6 +222,11 @@ fn open<'a, R: Read + Seek + Send + Sync>(
     size: u64,
     head: &[u8],
 ) -> Result<Source<'a>, AudioError> {
+    let edit = if head.get(4..8) == Some(b"ftyp") {
+        super::mp4::sound_edit(reader)
+    } else {
+        None
+    };
     reader
         .seek(SeekFrom::Start(0))
         .map_err(|source| AudioError::Io {
@@ -235,7 +240,7 @@ fn open<'a, R: Read + Seek + Send + Sync>(
         }),
         Default::default(),
     );
-    Source::open(name, mss, head)
+    Source::open(name, mss, head, edit)
 }
 
 /// A borrowed seekable reader as a symphonia media source.
