@@ -59,6 +59,8 @@ pub struct App {
     pub links: Links,
     /// Cancelled to stop the engine.
     pub shutdown: CancellationToken,
+    /// History, models and reports.
+    pub insights: Arc<crate::insights::InsightsCell>,
     writer: parking_lot::Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
@@ -143,10 +145,12 @@ impl App {
             concat,
             audio: DashMap::new(),
             links,
-            shutdown,
+            shutdown: shutdown.clone(),
+            insights: Arc::new(crate::insights::InsightsCell::default()),
             writer: parking_lot::Mutex::new(Some(writer)),
         });
         app.resume_unfinished().await?;
+        app.insights.spawn_schedule(app.store.clone(), shutdown);
         Ok(app)
     }
 

@@ -127,6 +127,19 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     if args.calls > 0 {
         println!("{}", sims.rtp_summary());
     }
+    if let Some(c) = &calls_campaign
+        && let Ok(id) = c.parse::<u64>()
+        && let Ok(Some(data)) =
+            sendbox_analytics::report::load_campaign(app.store.as_ref(), id).await
+    {
+        let (report, _) = crate::api::build_report(&app, &data).await;
+        let path = dir.join(format!("campaign-{id}.html"));
+        std::fs::write(&path, sendbox_analytics::html::render(&report))?;
+        println!(
+            "Campaign report (voice, with DTMF answers and scores): {}",
+            path.display()
+        );
+    }
     if let Some(c) = calls_campaign {
         println!(
             "  voice campaign {c}: GET {api}/v1/campaigns/{c} (token {})",

@@ -5,6 +5,8 @@
 //! sendbox check-config sendbox.toml                # validate and explain, no sockets
 //! sendbox demo                                     # engine + simulators + sample campaign
 //! sendbox transcode in.mp3 out.wav --law a         # audio to telephone G.711
+//! sendbox score --evaluate -c sendbox.toml         # engagement model: AUC, calibration
+//! sendbox report 123 --html out.html -c FILE       # a campaign's report
 //! sendbox sim smsc --listen 127.0.0.1:2775         # an SMSC simulator
 //! sendbox sim sip --listen 127.0.0.1:5070          # a SIP trunk simulator
 //! sendbox hash-token TOKEN                         # the SHA-256 a config wants for a token
@@ -39,6 +41,10 @@ enum Command {
     Demo(sendbox_engine::demo::DemoArgs),
     /// Transcode an audio file to 8 kHz G.711.
     Transcode(sendbox_engine::transcode::TranscodeArgs),
+    /// Engagement models: train, or evaluate on held-out history (`--evaluate`).
+    Score(sendbox_engine::reports::ScoreArgs),
+    /// A campaign's report as HTML, JSON or CSV.
+    Report(sendbox_engine::reports::ReportArgs),
     /// Operator simulators.
     #[command(subcommand)]
     Sim(Sim),
@@ -78,6 +84,10 @@ fn main() -> ExitCode {
         Command::Transcode(args) => sendbox_engine::transcode::run(args),
         Command::Run { config } => {
             runtime(async move { sendbox_engine::daemon::run(&config).await })
+        }
+        Command::Score(args) => runtime(async move { sendbox_engine::reports::score(args).await }),
+        Command::Report(args) => {
+            runtime(async move { sendbox_engine::reports::report(args).await })
         }
         Command::Demo(args) => runtime(async move { sendbox_engine::demo::run(args).await }),
         Command::Sim(Sim::Smsc(args)) => runtime(async move {

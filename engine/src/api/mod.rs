@@ -8,10 +8,12 @@ mod admin;
 mod audio;
 mod campaigns;
 mod error;
+mod insights;
 mod read;
 mod sms;
 
 pub use error::ApiError;
+pub use insights::build_report;
 
 use crate::app::App;
 use crate::auth::Caller;
@@ -39,6 +41,10 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v1/admin/blacklist/reload", post(admin::reload_blacklist))
         .route("/v1/admin/reload", post(admin::reload))
         .route("/v1/admin/stats", get(admin::stats))
+        .route("/v1/validate", post(insights::post_validate))
+        .route("/v1/scores", get(insights::get_scores))
+        .route("/v1/campaigns/{id}/report", get(insights::get_report))
+        .route("/v1/admin/scores/retrain", post(insights::retrain))
         .layer(axum::extract::DefaultBodyLimit::max(256 * 1024 * 1024))
         .with_state(app)
 }
