@@ -41,6 +41,9 @@ pub struct Batch {
     pub not_before: Option<jiff::Timestamp>,
     /// Recipients with their content.
     pub rows: Vec<(Row, Arc<Content>)>,
+    /// Refuse numbers whose history shows repeated permanent failures (a campaign option),
+    /// judged on this history.
+    pub skip_unreachable: Option<Arc<crate::insights::Insights>>,
 }
 
 /// What happened to one row.
@@ -137,6 +140,13 @@ async fn accept_inner(
                         ready.operator = op;
                         if blacklists.is_blocked(batch.account, m) {
                             Err("blacklisted")
+                        } else if unreachable(
+                            batch.skip_unreachable.as_deref(),
+                            batch.account,
+                            &tables.names,
+                            m.get(),
+                        ) {
+                            Err("unreachable")
                         } else {
                             Ok(())
                         }
@@ -234,6 +244,24 @@ async fn accept_inner(
         results.push(r);
     }
     Ok((results, totals))
+}
+
+fn unreachable(
+    insights: Option<&crate::insights::Insights>,
+    account: AccountId,
+    names: &crate::tables::Names,
+    msisdn: u64,
+) -> bool {
+    insights.is_some_and(|i| {
+        let account = i.history.account_index(names.account(account));
+        // An account with no history in the index has no failures of its own.
+        account.is_some()
+            && i.history.is_unreachable(
+                msisdn,
+                account,
+                sendbox_analytics::validate::UNREACHABLE_AFTER,
+            )
+    })
 }
 
 /// Why a batch was not accepted at all.

@@ -6,6 +6,9 @@
 //!  "start_at": "2026-11-26T04:00:00Z", "recipients": ["+77011234567", ...]}
 //! {"channel": "voice", "audio_id": "...", "repeat": 2, "recipients_csv": "phone\n87011234567\n"}
 //! ```
+//! `"skip_unreachable": true` refuses numbers that failed permanently again and again in the
+//! account's history (reason `unreachable`), saving the customer the money.
+//!
 //! or a CSV body (`Content-Type: text/csv`, the number in the first column, an optional header)
 //! with the other fields as query parameters. Recipients are deduplicated by normalised number
 //! only at the policy stage (each row is a dispatch the customer asked for).
@@ -51,6 +54,9 @@ pub(super) struct CampaignSpec {
     recipients: Option<Vec<String>>,
     #[serde(default)]
     recipients_csv: Option<String>,
+    /// Refuse numbers our history shows failing permanently again and again.
+    #[serde(default)]
+    skip_unreachable: Option<bool>,
 }
 
 #[derive(Debug, Serialize)]
@@ -130,6 +136,16 @@ pub(super) async fn post_campaign(
         })?),
     };
     let content = Arc::new(build_content(&app, &spec, &info).await?);
+    let skip_unreachable = if spec.skip_unreachable == Some(true) {
+        Some(
+            app.insights
+                .get(&app.store)
+                .await
+                .map_err(|e| ApiError::unavailable(format!("history: {e:#}")))?,
+        )
+    } else {
+        None
+    };
     let channel = content.channel();
     let campaign = CampaignId(app.ids.next());
     let now = app.core.clock.now();
@@ -167,6 +183,7 @@ pub(super) async fn post_campaign(
             campaign: Some(campaign),
             not_before: start_at,
             rows,
+            skip_unreachable: skip_unreachable.clone(),
         };
         match ingest::accept_campaign_chunk(&app, batch).await {
             Ok((results, t)) => {
@@ -277,6 +294,7 @@ fn spec_from_query(query: &[(String, String)]) -> Result<CampaignSpec, ApiError>
             "audio_id" => spec.audio_id = v,
             "class" => spec.class = v,
             "start_at" => spec.start_at = v,
+            "skip_unreachable" => spec.skip_unreachable = Some(value == "true"),
             "repeat" => {
                 spec.repeat = Some(value.parse().map_err(|_| {
                     ApiError::field("bad_repeat", "repeat", "repeat is a number from 1 to 10")

@@ -145,6 +145,7 @@ pub(super) async fn post_sms(
         campaign: None,
         not_before: None,
         rows,
+        skip_unreachable: None,
     };
     match ingest::accept(&app, batch).await {
         Ok((results, totals)) => Ok((
