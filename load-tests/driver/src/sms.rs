@@ -1,0 +1,315 @@
+//! `sendbox-load sms`: post SMS batches through `POST /v1/sms`, then page `GET /v1/receipts`
+//! until every accepted message has a final receipt, and report latencies from the receipts'
+//! own timestamps (`accepted_at`, `handed_off_at`, `final_at`) plus the driver's API latency.
+
+use crate::common::{self, RssSampler, delta, hist, hist_json, ts_us};
+use anyhow::Context;
+use clap::Args;
+use hdrhistogram::Histogram;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// Arguments of `sendbox-load sms`.
+#[derive(Debug, Args)]
+pub struct SmsArgs {
+    /// Base URL of the engine's API.
+    #[arg(long, default_value = "http://127.0.0.1:18080")]
+    api: String,
+    /// An account's bearer token.
+    #[arg(long)]
+    token: String,
+    /// The admin token (for `GET /v1/admin/stats`).
+    #[arg(long)]
+    admin_token: Option<String>,
+    /// Messages to send.
+    #[arg(long, default_value_t = 1_000_000)]
+    total: usize,
+    /// Messages per request (at most the engine's `api.max_batch`).
+    #[arg(long, default_value_t = 10_000)]
+    batch: usize,
+    /// Requests in flight.
+    #[arg(long, default_value_t = 4)]
+    concurrency: usize,
+    /// Open-loop target rate in messages per second (0: as fast as possible).
+    #[arg(long, default_value_t = 0)]
+    rate: u64,
+    /// Engine process id, for RSS samples from /proc.
+    #[arg(long)]
+    engine_pid: Option<u32>,
+    /// Don't wait for receipts: everything stays queued (a closed window); measure memory
+    /// per queued dispatch instead.
+    #[arg(long)]
+    queued: bool,
+    /// Give up waiting for receipts after this many seconds.
+    #[arg(long, default_value_t = 300)]
+    receipt_timeout: u64,
+    /// Write the JSON results here.
+    #[arg(long)]
+    out: Option<std::path::PathBuf>,
+    /// Free-form label stored in the results.
+    #[arg(long, default_value = "")]
+    label: String,
+}
+
+/// The i-th recipient: unique numbers spread round-robin over the three operators' codes.
+fn number(i: usize) -> String {
+    const CODES: [&str; 3] = ["701", "705", "707"];
+    format!("+7{}{:07}", CODES[i % 3], i / 3 % 10_000_000)
+}
+
+fn body(from: usize, n: usize) -> Vec<u8> {
+    let msgs: Vec<Value> = (from..from + n)
+        .map(|i| json!({"to": number(i), "text": format!("Load test {i}"), "sender": "LOAD"}))
+        .collect();
+    // serialising a Value of strings cannot fail
+    serde_json::to_vec(&json!({ "messages": msgs })).expect("JSON of plain values")
+}
+
+/// What posting produced.
+struct Posted {
+    api: Histogram<u64>,
+    accepted: u64,
+    rejected: u64,
+    refused: u64,
+    retries_429: u64,
+}
+
+async fn post_all(a: &SmsArgs, client: &reqwest::Client) -> anyhow::Result<Posted> {
+    let batches = a.total.div_ceil(a.batch);
+    let next = Arc::new(AtomicUsize::new(0));
+    #[allow(clippy::disallowed_methods)] // a load tool measures real time
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..a.concurrency.max(1) {
+        let (next, client, url, tok) = (
+            next.clone(),
+            client.clone(),
+            format!("{}/v1/sms", a.api),
+            a.token.clone(),
+        );
+        let (total, batch, rate) = (a.total, a.batch, a.rate);
+        tasks.push(tokio::spawn(async move {
+            let mut p = Posted {
+                api: hist(),
+                accepted: 0,
+                rejected: 0,
+                refused: 0,
+                retries_429: 0,
+            };
+            loop {
+                let b = next.fetch_add(1, Ordering::Relaxed);
+                if b >= batches {
+                    return anyhow::Ok(p);
+                }
+                let from = b * batch;
+                let n = batch.min(total - from);
+                if rate > 0 {
+                    let due = Duration::from_secs_f64(from as f64 / rate as f64);
+                    tokio::time::sleep_until(start + due).await;
+                }
+                let body = body(from, n);
+                loop {
+                    #[allow(clippy::disallowed_methods)] // real-time latency
+                    let t0 = Instant::now();
+                    let r = client
+                        .post(&url)
+                        .bearer_auth(&tok)
+                        .header("content-type", "application/json")
+                        .body(body.clone())
+                        .send()
+                        .await?;
+                    let status = r.status();
+                    if status.as_u16() == 429 {
+                        p.retries_429 += 1;
+                        let secs: f64 = r
+                            .headers()
+                            .get("retry-after")
+                            .and_then(|v| v.to_str().ok())
+                            .and_then(|s| s.parse().ok())
+                            .unwrap_or(1.0);
+                        tokio::time::sleep(Duration::from_secs_f64(secs.max(0.05))).await;
+                        continue;
+                    }
+                    let v: Value = r.json().await.context("POST /v1/sms answer")?;
+                    let us = t0.elapsed().as_micros() as u64;
+                    p.api.record(us.max(1))?;
+                    if !status.is_success() {
+                        anyhow::bail!("POST /v1/sms: {status}: {v}");
+                    }
+                    let count = |k: &str| v[k].as_u64().unwrap_or(0);
+                    p.accepted += count("queued") + count("deferred");
+                    p.refused += count("refused");
+                    p.rejected += n as u64
+                        - (count("queued") + count("deferred") + count("refused")).min(n as u64);
+                    break;
+                }
+            }
+        }));
+    }
+    let mut all = Posted {
+        api: hist(),
+        accepted: 0,
+        rejected: 0,
+        refused: 0,
+        retries_429: 0,
+    };
+    for t in tasks {
+        let p = t.await??;
+        all.api.add(&p.api)?;
+        all.accepted += p.accepted;
+        all.rejected += p.rejected;
+        all.refused += p.refused;
+        all.retries_429 += p.retries_429;
+    }
+    Ok(all)
+}
+
+/// Receipt-derived figures.
+struct Receipts {
+    finals: u64,
+    accept_to_handoff: Histogram<u64>,
+    handoff_to_receipt: Histogram<u64>,
+    accept_to_receipt: Histogram<u64>,
+    first_accept: i64,
+    last_final: i64,
+    states: serde_json::Map<String, Value>,
+}
+
+async fn read_receipts(
+    a: &SmsArgs,
+    client: &reqwest::Client,
+    want: u64,
+) -> anyhow::Result<Receipts> {
+    let mut r = Receipts {
+        finals: 0,
+        accept_to_handoff: hist(),
+        handoff_to_receipt: hist(),
+        accept_to_receipt: hist(),
+        first_accept: i64::MAX,
+        last_final: i64::MIN,
+        states: Default::default(),
+    };
+    let mut cursor = 0;
+    #[allow(clippy::disallowed_methods)] // a load tool measures real time
+    let deadline = Instant::now() + Duration::from_secs(a.receipt_timeout);
+    while r.finals < want && Instant::now() < deadline {
+        let (page, next) = common::receipts_page(client, &a.api, &a.token, cursor).await?;
+        if page.is_empty() {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            continue;
+        }
+        cursor = next;
+        for x in &page {
+            if x["channel"] != "sms" {
+                continue;
+            }
+            r.finals += 1;
+            let state = x["state"].as_str().unwrap_or("?").to_owned();
+            let e = r.states.entry(state).or_insert(json!(0));
+            *e = json!(e.as_u64().unwrap_or(0) + 1);
+            let (Some(acc), Some(fin)) = (ts_us(x, "accepted_at"), ts_us(x, "final_at")) else {
+                continue;
+            };
+            r.first_accept = r.first_accept.min(acc);
+            r.last_final = r.last_final.max(fin);
+            r.accept_to_receipt.record(delta(acc, fin))?;
+            if let Some(h) = ts_us(x, "handed_off_at") {
+                r.accept_to_handoff.record(delta(acc, h))?;
+                r.handoff_to_receipt.record(delta(h, fin))?;
+            }
+        }
+    }
+    Ok(r)
+}
+
+/// Run the SMS load.
+pub async fn run(a: SmsArgs) -> anyhow::Result<()> {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(a.concurrency.max(1))
+        .build()?;
+    let rss_before = a.engine_pid.map(common::rss_bytes).transpose()?;
+    let sampler = RssSampler::start(a.engine_pid);
+    let load_start = common::loadavg();
+    #[allow(clippy::disallowed_methods)] // a load tool measures real time
+    let t0 = Instant::now();
+    let posted = post_all(&a, &client).await?;
+    let post_secs = t0.elapsed().as_secs_f64();
+    let mut out = json!({
+        "label": a.label,
+        "total": a.total, "batch": a.batch, "concurrency": a.concurrency, "target_rate": a.rate,
+        "accepted": posted.accepted, "rejected": posted.rejected, "refused": posted.refused, "retries_429": posted.retries_429,
+        "post_seconds": post_secs,
+        "ingest_per_second": (posted.accepted as f64 / post_secs).round(),
+        "api_submit_to_response": hist_json(&posted.api),
+        "loadavg_start": load_start,
+    });
+    if a.queued {
+        // let the engine settle (store writes, deferral) before reading RSS
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        let stats = common::admin_stats(&client, &a.api, a.admin_token.as_deref()).await?;
+        let queued = stats["deferred_now"].as_u64().unwrap_or(0)
+            + stats["operators"].as_array().map_or(0, |o| {
+                o.iter().map(|x| x["queued"].as_u64().unwrap_or(0)).sum()
+            });
+        if let (Some(pid), Some(before)) = (a.engine_pid, rss_before) {
+            let after = common::rss_bytes(pid)?;
+            out["memory"] = json!({
+                "rss_before_bytes": before, "rss_after_bytes": after, "rss_peak_bytes": sampler.peak(),
+                "queued_dispatches": queued,
+                "bytes_per_queued_dispatch": (after.saturating_sub(before)) as f64 / queued.max(1) as f64,
+                "peak_bytes_per_queued_dispatch": (sampler.peak().saturating_sub(before)) as f64 / queued.max(1) as f64,
+            });
+        }
+        out["engine_stats"] = stats;
+    } else {
+        let r = read_receipts(&a, &client, posted.accepted + posted.refused).await?;
+        let span = (r.last_final - r.first_accept).max(1) as f64 / 1e6;
+        out["receipts"] = json!({
+            "finals": r.finals, "states": r.states,
+            "ingest_to_last_receipt_seconds": span,
+            "throughput_per_second": (r.finals as f64 / span).round(),
+            "api_accept_to_handoff": hist_json(&r.accept_to_handoff),
+            "handoff_to_receipt": hist_json(&r.handoff_to_receipt),
+            "accept_to_receipt": hist_json(&r.accept_to_receipt),
+        });
+        let stats = common::admin_stats(&client, &a.api, a.admin_token.as_deref()).await?;
+        out["engine_latency_ms"] = stats["latency_ms"].clone();
+        if let Some(pid) = a.engine_pid {
+            out["memory"] = json!({
+                "rss_before_bytes": rss_before, "rss_peak_bytes": sampler.peak(),
+                "rss_after_bytes": common::rss_bytes(pid)?,
+            });
+        }
+    }
+    sampler.stop();
+    out["loadavg_end"] = json!(common::loadavg());
+    let text = serde_json::to_string_pretty(&out)?;
+    if let Some(p) = &a.out {
+        std::fs::write(p, &text).with_context(|| format!("writing {}", p.display()))?;
+    }
+    println!("{text}");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_unique_and_spread_over_operators() {
+        let n: std::collections::HashSet<String> = (0..30_000).map(number).collect();
+        assert_eq!(n.len(), 30_000);
+        assert!(number(0).starts_with("+7701") && number(1).starts_with("+7705"));
+        assert_eq!(number(2).len(), 12);
+    }
+
+    #[test]
+    fn batch_body_holds_the_requested_messages() {
+        let v: Value = serde_json::from_slice(&body(10, 3)).unwrap();
+        assert_eq!(v["messages"].as_array().unwrap().len(), 3);
+        assert_eq!(v["messages"][0]["to"], number(10));
+    }
+}

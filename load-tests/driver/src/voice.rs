@@ -1,0 +1,174 @@
+//! `sendbox-load voice`: upload a generated WAV prompt, start a voice campaign of N calls,
+//! read the receipts back for call setups per second, and merge the SIP simulator's RTP
+//! measurements (send-interval deviation, loss) from its stats file.
+
+use crate::common::{self, RssSampler, delta, hist, hist_json, ts_us};
+use anyhow::Context;
+use clap::Args;
+use serde_json::{Value, json};
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// Arguments of `sendbox-load voice`.
+#[derive(Debug, Args)]
+pub struct VoiceArgs {
+    /// Base URL of the engine's API.
+    #[arg(long, default_value = "http://127.0.0.1:18080")]
+    api: String,
+    /// An account's bearer token.
+    #[arg(long)]
+    token: String,
+    /// The admin token (for `GET /v1/admin/stats`).
+    #[arg(long)]
+    admin_token: Option<String>,
+    /// Calls to place.
+    #[arg(long, default_value_t = 5000)]
+    calls: usize,
+    /// Length of the generated prompt in seconds.
+    #[arg(long, default_value_t = 20)]
+    prompt_seconds: u32,
+    /// Engine process id, for RSS samples from /proc.
+    #[arg(long)]
+    engine_pid: Option<u32>,
+    /// The SIP simulator's `--stats-file`, read after the run when given.
+    #[arg(long)]
+    sip_stats: Vec<std::path::PathBuf>,
+    /// Give up waiting for receipts after this many seconds.
+    #[arg(long, default_value_t = 300)]
+    receipt_timeout: u64,
+    /// Write the JSON results here.
+    #[arg(long)]
+    out: Option<std::path::PathBuf>,
+}
+
+/// A 8 kHz 16-bit mono WAV of a 440 Hz tone.
+fn wav(seconds: u32) -> Vec<u8> {
+    let rate = 8000u32;
+    let n = rate * seconds;
+    let mut w = Vec::with_capacity(44 + n as usize * 2);
+    w.extend_from_slice(b"RIFF");
+    w.extend_from_slice(&(36 + n * 2).to_le_bytes());
+    w.extend_from_slice(b"WAVEfmt ");
+    w.extend_from_slice(&16u32.to_le_bytes());
+    w.extend_from_slice(&1u16.to_le_bytes());
+    w.extend_from_slice(&1u16.to_le_bytes());
+    w.extend_from_slice(&rate.to_le_bytes());
+    w.extend_from_slice(&(rate * 2).to_le_bytes());
+    w.extend_from_slice(&2u16.to_le_bytes());
+    w.extend_from_slice(&16u16.to_le_bytes());
+    w.extend_from_slice(b"data");
+    w.extend_from_slice(&(n * 2).to_le_bytes());
+    for i in 0..n {
+        let s = (f64::from(i) * 440.0 * std::f64::consts::TAU / f64::from(rate)).sin() * 12000.0;
+        w.extend_from_slice(&(s as i16).to_le_bytes());
+    }
+    w
+}
+
+/// Run the voice load.
+pub async fn run(a: VoiceArgs) -> anyhow::Result<()> {
+    let client = reqwest::Client::new();
+    let rss_before = a.engine_pid.map(common::rss_bytes).transpose()?;
+    let r = client
+        .post(format!("{}/v1/audio?name=load.wav", a.api))
+        .bearer_auth(&a.token)
+        .body(wav(a.prompt_seconds))
+        .send()
+        .await?;
+    let status = r.status();
+    let audio: Value = r.json().await?;
+    anyhow::ensure!(status.is_success(), "POST /v1/audio: {status}: {audio}");
+    let audio_id = audio["audio_id"].clone();
+    let rss_prompt = a.engine_pid.map(common::rss_bytes).transpose()?;
+    let recipients: Vec<String> = (0..a.calls)
+        .map(|i| format!("+7{}{:07}", ["701", "705", "707"][i % 3], i / 3))
+        .collect();
+    let sampler = RssSampler::start(a.engine_pid);
+    #[allow(clippy::disallowed_methods)] // a load tool measures real time
+    let t0 = Instant::now();
+    let r = client
+        .post(format!("{}/v1/campaigns", a.api))
+        .bearer_auth(&a.token)
+        .json(&json!({"channel": "voice", "audio_id": audio_id, "recipients": recipients}))
+        .send()
+        .await?;
+    let status = r.status();
+    let camp: Value = r.json().await?;
+    anyhow::ensure!(status.is_success(), "POST /v1/campaigns: {status}: {camp}");
+    let api_ms = t0.elapsed().as_secs_f64() * 1000.0;
+    // receipts
+    let (mut cursor, mut finals) = (0i64, 0u64);
+    let (mut first_inv, mut last_inv) = (i64::MAX, i64::MIN);
+    let mut setup = hist();
+    let mut states = serde_json::Map::new();
+    let deadline = t0 + Duration::from_secs(a.receipt_timeout);
+    while finals < a.calls as u64 && Instant::now() < deadline {
+        let (page, next) = common::receipts_page(&client, &a.api, &a.token, cursor).await?;
+        if page.is_empty() {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            continue;
+        }
+        cursor = next;
+        for x in page.iter().filter(|x| x["channel"] == "voice") {
+            finals += 1;
+            let st = x["state"].as_str().unwrap_or("?").to_owned();
+            let e = states.entry(st).or_insert(json!(0));
+            *e = json!(e.as_u64().unwrap_or(0) + 1);
+            if let (Some(acc), Some(inv)) = (ts_us(x, "accepted_at"), ts_us(x, "handed_off_at")) {
+                first_inv = first_inv.min(inv);
+                last_inv = last_inv.max(inv);
+                setup.record(delta(acc, inv))?;
+            }
+        }
+    }
+    sampler.stop();
+    let span = (last_inv - first_inv).max(1) as f64 / 1e6;
+    let mut sims = Vec::new();
+    for p in &a.sip_stats {
+        let text =
+            std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+        let mut v: Value =
+            serde_json::from_str(&text).with_context(|| format!("{}", p.display()))?;
+        if let Some(o) = v.as_object_mut() {
+            o.remove("calls");
+            o.remove("records");
+        }
+        sims.push(v);
+    }
+    let peak = sampler.peak();
+    let out = json!({
+        "calls": a.calls, "finals": finals, "states": states,
+        "campaign_post_ms": api_ms,
+        "invites_span_seconds": span,
+        "setups_per_second": (setup.len() as f64 / span).round(),
+        "accept_to_invite": hist_json(&setup),
+        "memory": {
+            "rss_before_bytes": rss_before, "rss_after_prompt_bytes": rss_prompt,
+            "rss_peak_bytes": peak,
+            "peak_bytes_per_call": rss_prompt.map(|p| peak.saturating_sub(p) as f64 / a.calls.max(1) as f64),
+        },
+        "engine_stats": common::admin_stats(&client, &a.api, a.admin_token.as_deref()).await?,
+        "sip_sims": sims,
+        "loadavg_end": common::loadavg(),
+    });
+    let text = serde_json::to_string_pretty(&out)?;
+    if let Some(p) = &a.out {
+        std::fs::write(p, &text).with_context(|| format!("writing {}", p.display()))?;
+    }
+    println!("{text}");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_wav_has_a_consistent_header() {
+        let w = wav(2);
+        assert_eq!(&w[0..4], b"RIFF");
+        assert_eq!(w.len(), 44 + 2 * 8000 * 2);
+        let data_len = u32::from_le_bytes([w[40], w[41], w[42], w[43]]);
+        assert_eq!(data_len as usize, w.len() - 44);
+    }
+}
