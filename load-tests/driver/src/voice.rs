@@ -125,13 +125,21 @@ pub async fn run(a: VoiceArgs) -> anyhow::Result<()> {
     let span = (last_inv - first_inv).max(1) as f64 / 1e6;
     let mut sims = Vec::new();
     for p in &a.sip_stats {
+        // the simulator writes its file when it exits, just after its last call
+        for _ in 0..300 {
+            if p.exists() {
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
         let text =
             std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
         let mut v: Value =
             serde_json::from_str(&text).with_context(|| format!("{}", p.display()))?;
+        // keep the summary figures only: per-call records would make the file megabytes
         if let Some(o) = v.as_object_mut() {
-            o.remove("calls");
-            o.remove("records");
+            o.retain(|_, x| !x.is_array());
         }
         sims.push(v);
     }

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Voice load: 3 SIP trunk simulators + the engine on loopback, then sendbox-load voice: a
+# campaign of CALLS calls with a generated WAV prompt; setups/s from receipts, RTP send-interval
+# deviation and loss from the simulators' stats files, RSS per active call from /proc.
+# Usage: load-tests/run-voice-load.sh [CALLS] [PROMPT_SECONDS]   (env SENDBOX, SENDBOX_LOAD)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+T=${CARGO_TARGET_DIR:-$here/../target}
+SENDBOX=${SENDBOX:-$T/release/sendbox}
+LOAD=${SENDBOX_LOAD:-$T/release/sendbox-load}
+CALLS=${1:-5000}
+PROMPT=${2:-20}
+out=$here/results
+mkdir -p "$out"
+work=$(mktemp -d /tmp/sendbox-voice-load.XXXXXX)
+pids=()
+stop() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; pids=(); }
+trap stop EXIT
+cp "$here/configs/sms-throughput.toml" "$work/sendbox.toml"
+stats=()
+for i in 0 1 2; do
+  port=$((5071 + i)); per_sim=$(( (CALLS + 2 - i) / 3 ))  # the driver sends call k to operator k % 3
+  "$SENDBOX" sim sip --listen 127.0.0.1:$port --rtp-sockets 8 --stats-interval 0s \
+    --max-calls "$per_sim" --duration $((PROMPT + 240))s --stats-file "$work/sip-$port.json" \
+    >"$work/sip-$port.log" 2>&1 &
+  pids+=($!); stats+=(--sip-stats "$work/sip-$port.json")
+done
+"$SENDBOX" run --config "$work/sendbox.toml" >"$work/engine.log" 2>&1 &
+engine=$!; pids+=($engine)
+for _ in $(seq 50); do curl -sf http://127.0.0.1:18080/healthz >/dev/null && break; sleep 0.2; done
+timeout $((PROMPT + 300)) "$LOAD" voice --token load-acme-token --admin-token load-admin-token \
+  --engine-pid "$engine" --calls "$CALLS" --prompt-seconds "$PROMPT" --receipt-timeout $((PROMPT + 200)) \
+  "${stats[@]}" --out "$out/voice.json" >/dev/null
+stop
+echo "results in $out/voice.json; logs in $work"
