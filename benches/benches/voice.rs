@@ -35,7 +35,11 @@ fn pacer(c: &mut Criterion) {
             let mut p = Pacer::new(t0);
             let prompt = bytes::Bytes::from(vec![0xd5; 8000 * 600]);
             for i in 0..STREAMS {
-                p.add(t0, StreamId(i), StreamSpec::random(prompt.clone(), 1, Codec::Pcma));
+                p.add(
+                    t0,
+                    StreamId(i),
+                    StreamSpec::random(prompt.clone(), 1, Codec::Pcma),
+                );
             }
             let mut now = t0;
             let start = cpu_ns();
@@ -75,7 +79,9 @@ fn one_call(t0: Instant) {
         }
     };
     drain(&mut call, &mut wire);
-    let Ok(rsip::SipMessage::Request(invite)) = msg::parse(&wire[0]) else { panic!("INVITE") };
+    let Ok(rsip::SipMessage::Request(invite)) = msg::parse(&wire[0]) else {
+        panic!("INVITE")
+    };
     for status in [100u16, 180, 200] {
         let mut r = msg::response_to(&invite, status, Some("uas"));
         if status == 200 {
@@ -88,7 +94,9 @@ fn one_call(t0: Instant) {
     drain(&mut call, &mut wire);
     call.handle_media_done(t0);
     drain(&mut call, &mut wire);
-    let Ok(rsip::SipMessage::Request(bye)) = msg::parse(wire.last().unwrap()) else { panic!("BYE") };
+    let Ok(rsip::SipMessage::Request(bye)) = msg::parse(wire.last().unwrap()) else {
+        panic!("BYE")
+    };
     let ok = msg::encode(msg::response_to(&bye, 200, None));
     call.handle_sip(t0, msg::parse(&ok).unwrap());
     drain(&mut call, &mut wire);

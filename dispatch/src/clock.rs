@@ -97,7 +97,10 @@ mod tests {
         let c = ManualClock::new(t0);
         assert_eq!(c.now(), t0);
         c.advance(SignedDuration::from_secs(90));
-        assert_eq!(c.now(), "2026-11-25T05:01:30Z".parse::<Timestamp>().unwrap());
+        assert_eq!(
+            c.now(),
+            "2026-11-25T05:01:30Z".parse::<Timestamp>().unwrap()
+        );
     }
 
     #[test]

@@ -133,7 +133,10 @@ mod tests {
                 Err(w) => now += w,
             }
         }
-        assert!((9_999..=10_001).contains(&sent), "sent {sent} in 10 s at 1000/s");
+        assert!(
+            (9_999..=10_001).contains(&sent),
+            "sent {sent} in 10 s at 1000/s"
+        );
     }
 
     #[test]
@@ -147,7 +150,11 @@ mod tests {
         g.on_throttled(0, 0);
         g.on_throttled(0, 0);
         g.on_throttled(0, 0);
-        assert!((g.rate() - 5.0).abs() < 0.01, "floor is max/20, got {}", g.rate());
+        assert!(
+            (g.rate() - 5.0).abs() < 0.01,
+            "floor is max/20, got {}",
+            g.rate()
+        );
         for _ in 0..1000 {
             g.on_success();
         }
@@ -161,7 +168,9 @@ mod tests {
         let handles: Vec<_> = (0..4)
             .map(|_| {
                 let g = g.clone();
-                std::thread::spawn(move || (0..10_000).filter(|_| g.try_acquire(SEC).is_ok()).count())
+                std::thread::spawn(move || {
+                    (0..10_000).filter(|_| g.try_acquire(SEC).is_ok()).count()
+                })
             })
             .collect();
         let total: usize = handles.into_iter().map(|h| h.join().unwrap()).sum();

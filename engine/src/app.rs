@@ -151,6 +151,7 @@ impl App {
         });
         app.resume_unfinished().await?;
         app.insights.spawn_schedule(app.store.clone(), shutdown);
+        crate::metrics::spawn_sampler(&app);
         Ok(app)
     }
 

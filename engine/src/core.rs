@@ -360,7 +360,7 @@ impl LinkEvents for Core {
                 .record(w.as_secs_f64());
         }
         let op = self.operator_name(d.operator);
-        metrics::counter!(m::FINAL, "operator" => op.to_string(), "channel" => ch.as_str(), "result" => outcome.state.as_str())
+        metrics::counter!(m::FINAL, "operator" => op.to_string(), "channel" => ch.as_str(), "result" => outcome.state.as_str(), "error" => m::error_class(outcome.error.as_deref()))
             .increment(1);
         self.sink.send(Record::Final {
             local_final: tables.window.local_time(outcome.at),

@@ -102,3 +102,111 @@ pub fn describe() {
         "Operator links up: SMPP binds or SIP trunks."
     );
 }
+
+/// Every second until the engine stops: queue depths, operator rates, deferred dispatches and
+/// links up, which are states rather than events.
+pub fn spawn_sampler(app: &std::sync::Arc<crate::app::App>) {
+    let weak = std::sync::Arc::downgrade(app);
+    let stop = app.shutdown.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                () = stop.cancelled() => return,
+            }
+            let Some(app) = weak.upgrade() else { return };
+            sample(&app);
+        }
+    });
+}
+
+fn sample(app: &crate::app::App) {
+    let tables = app.core.tables.load();
+    metrics::gauge!(DEFERRED_WAITING).set(app.core.deferred_len() as f64);
+    for (i, name) in tables.operators.iter().enumerate() {
+        for (ci, ch) in ["sms", "voice"].into_iter().enumerate() {
+            let depth = app.core.queues[i][ci].len() as f64;
+            metrics::gauge!(QUEUE_DEPTH, "operator" => name.to_string(), "channel" => ch)
+                .set(depth);
+        }
+    }
+    for o in app.links.operators.lock().iter() {
+        let name = o.name.clone();
+        if let Some(s) = &o.sms {
+            metrics::gauge!(OPERATOR_RATE, "operator" => name.clone(), "channel" => "sms")
+                .set(o.sms_limiter.rate());
+            metrics::gauge!(LINKS_UP, "operator" => name.clone(), "channel" => "sms")
+                .set(s.binds_up() as f64);
+        }
+        if let Some(v) = &o.voice {
+            metrics::gauge!(OPERATOR_RATE, "operator" => name.clone(), "channel" => "voice")
+                .set(o.call_limiter.rate());
+            metrics::gauge!(LINKS_UP, "operator" => name, "channel" => "voice").set(if v.up() {
+                1.0
+            } else {
+                0.0
+            });
+        }
+    }
+}
+
+/// A failure's class for the `error` label: a few known SMPP statuses by name, SIP by class,
+/// receipts by state, else `other`. Never the raw text (it could carry anything).
+pub fn error_class(error: Option<&str>) -> &'static str {
+    let Some(e) = error else { return "none" };
+    if let Some(code) = e.strip_prefix("smpp:0x") {
+        return match u32::from_str_radix(code.get(..8).unwrap_or(code), 16) {
+            Ok(0x0B) => "smpp_invalid_destination",
+            Ok(0x0A) => "smpp_invalid_source",
+            Ok(0x08) => "smpp_system_error",
+            Ok(0x14) => "smpp_queue_full",
+            Ok(0x45) => "smpp_submit_failed",
+            Ok(0x58) => "smpp_throttled",
+            Ok(_) => "smpp_other",
+            Err(_) => "smpp_other",
+        };
+    }
+    if let Some(code) = e.strip_prefix("sip:") {
+        return match code.as_bytes().first() {
+            Some(b'4') => "sip_4xx",
+            Some(b'5') => "sip_5xx",
+            Some(b'6') => "sip_6xx",
+            _ => "sip_other",
+        };
+    }
+    if let Some(state) = e.strip_prefix("dlr:") {
+        return match state.split('/').next().unwrap_or("") {
+            "UNDELIV" => "dlr_undeliverable",
+            "EXPIRED" => "dlr_expired",
+            "REJECTD" => "dlr_rejected",
+            "DELETED" => "dlr_deleted",
+            _ => "dlr_other",
+        };
+    }
+    "other"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::error_class;
+
+    #[test]
+    fn error_classes_are_a_small_fixed_set() {
+        assert_eq!(
+            error_class(Some("smpp:0x0000000B")),
+            "smpp_invalid_destination"
+        );
+        assert_eq!(error_class(Some("sip:486")), "sip_4xx");
+        assert_eq!(
+            error_class(Some("dlr:UNDELIV/err=034")),
+            "dlr_undeliverable"
+        );
+        assert_eq!(
+            error_class(Some("smpp:shutdown with 1 of 2 parts accepted")),
+            "smpp_other"
+        );
+        assert_eq!(error_class(Some("77011234567")), "other");
+        assert_eq!(error_class(None), "none");
+    }
+}

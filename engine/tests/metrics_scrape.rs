@@ -27,15 +27,7 @@ const SHOP: &str = "shop-token";
 
 /// Referenced by the dashboard or the alerts, required by issue 6, not emitted by the engine
 /// yet. Each must be absent from the scrape; once the engine emits one, drop it from here.
-const PENDING: &[&str] = &[
-    "sendbox_queue_depth",
-    "sendbox_deferred_waiting",
-    "sendbox_operator_rate_per_second",
-    "sendbox_smpp_sessions_closed_total",
-    "sendbox_smpp_window_in_flight",
-    "sendbox_smpp_submit_response_seconds",
-    "sendbox_voice_rtp_packets_late_total",
-];
+const PENDING: &[&str] = &[];
 
 /// Counted only when a fault happens (no handle is registered before): a link dropping with
 /// submits in flight, a duplicate receipt, a failed store write. Checked against the names
@@ -44,6 +36,7 @@ const EVENT_ONLY: &[&str] = &[
     sendbox_engine::metrics::RETRIED,
     sendbox_store::metrics::DUPLICATE_RECEIPTS_TOTAL,
     sendbox_store::metrics::WRITE_ERRORS_TOTAL,
+    sendbox_smpp::metrics::SESSIONS_CLOSED_TOTAL,
 ];
 
 /// Histograms that must be rendered with buckets once the run above has recorded them.
@@ -51,6 +44,7 @@ const HISTOGRAMS: &[&str] = &[
     "sendbox_accept_to_handoff_seconds",
     "sendbox_handoff_to_final_seconds",
     "sendbox_store_write_seconds",
+    "sendbox_smpp_submit_response_seconds",
 ];
 
 /// Label names that would carry a subscriber, an account or a campaign.
@@ -88,6 +82,8 @@ fn defined_names() -> BTreeSet<&'static str> {
         s::BIND_FAILURES_TOTAL,
         s::SESSIONS_CLOSED_TOTAL,
         s::BINDS_UP,
+        s::SUBMIT_RESPONSE_SECONDS,
+        s::WINDOW_IN_FLIGHT,
         st::WRITE_SECONDS,
         st::BACKLOG,
         st::COMMIT_OPS,
@@ -112,6 +108,7 @@ fn voice_names() -> BTreeSet<&'static str> {
         v::RTP_SEND_ERRORS_TOTAL,
         v::RTP_SEND_LAG_SECONDS,
         v::DTMF_DIGITS_TOTAL,
+        v::RTP_PACKETS_LATE_TOTAL,
     ]
     .into_iter()
     .collect()

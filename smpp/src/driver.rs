@@ -40,6 +40,7 @@ pub(crate) struct Driver {
     validity: Option<[u8; 16]>,
     backoff: Backoff,
     wake: Option<Instant>,
+    window_gauge: metrics::Gauge,
 }
 
 impl Driver {
@@ -69,6 +70,7 @@ impl Driver {
             validity: cfg.validity.map(|v| relative_validity(v.as_secs())),
             backoff: Backoff::new(cfg.reconnect_min, cfg.reconnect_max),
             wake: None,
+            window_gauge: sh.counters.window_gauge(idx),
             bind,
             idx,
             sh,
@@ -247,6 +249,7 @@ impl Driver {
     fn drain_events(&mut self, now: Instant) -> Option<CloseReason> {
         let sh = &*self.sh;
         let mut closed = None;
+        self.window_gauge.set(self.session.outstanding() as f64);
         while let Some(ev) = self.session.poll_event() {
             match ev {
                 Event::Bound => {
@@ -258,7 +261,9 @@ impl Driver {
                     token,
                     status,
                     message_id,
+                    waited,
                 } => {
+                    sh.counters.submit_response.record(waited.as_secs_f64());
                     self.flights.on_response(sh, now, token, status, message_id);
                 }
                 Event::Timeout { token } => self.flights.on_timeout(sh, now, token),

@@ -25,7 +25,7 @@ use crate::pdu::Deliver;
 use crate::session::BindKind;
 use crate::status::StatusClass;
 use bytes::Bytes;
-use metrics::{Counter, Gauge, counter, gauge};
+use metrics::{Counter, Gauge, Histogram, counter, gauge, histogram};
 use parking_lot::Mutex;
 use sendbox_dispatch::clock::WallClock;
 use sendbox_dispatch::limiter::Gcra;
@@ -82,6 +82,9 @@ pub(crate) struct Counters {
     pub bind_rejected: Counter,
     pub bind_timeout: Counter,
     pub up: Gauge,
+    pub submit_response: Histogram,
+    pub sessions_closed: Counter,
+    op: String,
 }
 
 impl Counters {
@@ -115,7 +118,15 @@ impl Counters {
             bind_rejected: bf("rejected"),
             bind_timeout: bf("timeout"),
             up: gauge!(m::BINDS_UP, "operator" => op.clone()),
+            submit_response: histogram!(m::SUBMIT_RESPONSE_SECONDS, "operator" => op.clone()),
+            sessions_closed: counter!(m::SESSIONS_CLOSED_TOTAL, "operator" => op.clone()),
+            op,
         }
+    }
+
+    /// The in-flight gauge of one bind connection.
+    pub fn window_gauge(&self, bind: usize) -> Gauge {
+        gauge!(m::WINDOW_IN_FLIGHT, "operator" => self.op.clone(), "bind" => bind.to_string())
     }
 
     pub fn submit(&self, c: StatusClass) {
@@ -286,6 +297,7 @@ impl Shared {
         } else if was_up && !up {
             self.up.fetch_sub(1, Ordering::AcqRel);
             self.counters.up.decrement(1.0);
+            self.counters.sessions_closed.increment(1);
         }
     }
 }

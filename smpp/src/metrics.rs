@@ -4,7 +4,7 @@
 //! fixed set). Never a phone number or an account. Drivers resolve their counters once and
 //! increment handles in the hot path.
 
-use metrics::{Unit, describe_counter, describe_gauge};
+use metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
 
 /// submit_sm responses by result: `ok`, `throttled`, `temporary`, `permanent`, `timeout`.
 pub const SUBMITS_TOTAL: &str = "sendbox_smpp_submits_total";
@@ -22,6 +22,10 @@ pub const BIND_FAILURES_TOTAL: &str = "sendbox_smpp_bind_failures_total";
 pub const SESSIONS_CLOSED_TOTAL: &str = "sendbox_smpp_sessions_closed_total";
 /// Binds up now.
 pub const BINDS_UP: &str = "sendbox_smpp_binds_up";
+/// submit_sm to its submit_sm_resp, seconds (histogram). Labels: operator.
+pub const SUBMIT_RESPONSE_SECONDS: &str = "sendbox_smpp_submit_response_seconds";
+/// Submits sent and not yet answered, per bind (gauge). Labels: operator, bind.
+pub const WINDOW_IN_FLIGHT: &str = "sendbox_smpp_window_in_flight";
 
 /// Describes every metric above (call once at startup, after installing the recorder).
 pub fn describe() {
@@ -52,4 +56,14 @@ pub fn describe() {
         "SMPP sessions that ended, by reason"
     );
     describe_gauge!(BINDS_UP, Unit::Count, "SMPP binds currently bound");
+    describe_histogram!(
+        SUBMIT_RESPONSE_SECONDS,
+        Unit::Seconds,
+        "submit_sm to its submit_sm_resp"
+    );
+    describe_gauge!(
+        WINDOW_IN_FLIGHT,
+        Unit::Count,
+        "submits sent and not yet answered, per bind"
+    );
 }

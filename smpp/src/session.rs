@@ -382,10 +382,14 @@ impl Session {
                 } else {
                     h.status
                 };
+                let sent = p.deadline.checked_sub(self.cfg.response_timeout);
                 self.events.push_back(Event::Response {
                     token,
                     status,
                     message_id,
+                    waited: sent.map_or(std::time::Duration::ZERO, |t| {
+                        self.last_rx.saturating_duration_since(t)
+                    }),
                 });
             }
             Req::Bind if h.status == 0 && !nack => {

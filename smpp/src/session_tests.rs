@@ -107,6 +107,7 @@ fn full_window_blocks_submits_until_a_response_arrives() {
                 token: 1,
                 status: 0,
                 message_id,
+                ..
             },
         ] => assert_eq!(&message_id[..], b"m1"),
         other => panic!("{other:?}"),
@@ -250,7 +251,7 @@ fn malformed_pdus_are_answered_and_keep_the_session() {
     feed(&mut s, t0, raw(0x8000_0004, 0, seq, b"no-nul"));
     let ev = events(&mut s);
     assert!(
-        matches!(ev.last(), Some(Event::Response { token: 1, status: 0, message_id }) if &message_id[..] == b"no-nul")
+        matches!(ev.last(), Some(Event::Response { token: 1, status: 0, message_id, .. }) if &message_id[..] == b"no-nul")
     );
 }
 

@@ -125,6 +125,8 @@ pub enum Event {
         status: u32,
         /// The SMSC's `message_id` (empty when there is none).
         message_id: Bytes,
+        /// How long the submit waited for this response (submit-to-response latency).
+        waited: std::time::Duration,
     },
     /// A submit had no response within the timeout.
     Timeout {

@@ -21,6 +21,8 @@ pub const RTP_PACKETS_SENT_TOTAL: &str = "sendbox_voice_rtp_packets_sent_total";
 pub const RTP_SEND_ERRORS_TOTAL: &str = "sendbox_voice_rtp_send_errors_total";
 /// How late the pacer sent a batch against its 20 ms slot deadline.
 pub const RTP_SEND_LAG_SECONDS: &str = "sendbox_voice_rtp_send_lag_seconds";
+/// RTP packets sent more than 2 ms after their slot (counter).
+pub const RTP_PACKETS_LATE_TOTAL: &str = "sendbox_voice_rtp_packets_late_total";
 /// DTMF digits received.
 pub const DTMF_DIGITS_TOTAL: &str = "sendbox_voice_dtmf_digits_total";
 
@@ -61,4 +63,9 @@ pub fn describe() {
         "Pacer lateness against the slot deadline."
     );
     describe_counter!(DTMF_DIGITS_TOTAL, Unit::Count, "DTMF digits received.");
+    describe_counter!(
+        RTP_PACKETS_LATE_TOTAL,
+        Unit::Count,
+        "RTP packets sent more than 2 ms after their slot."
+    );
 }

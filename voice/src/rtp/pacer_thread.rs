@@ -268,6 +268,11 @@ fn run(rx: Receiver<Cmd>, active: Arc<AtomicU64>, lag: Arc<LagStats>) {
         }
         metrics::histogram!(m::RTP_SEND_LAG_SECONDS).record(late.as_secs_f64());
         metrics::counter!(m::RTP_PACKETS_SENT_TOTAL).increment(sent);
+        // A batch sent more than 2 ms after its slot: its packets count as late (the
+        // issue's bound on send-interval deviation).
+        if late > std::time::Duration::from_millis(2) {
+            metrics::counter!(m::RTP_PACKETS_LATE_TOTAL).increment(sent);
+        }
         if errors > 0 {
             metrics::counter!(m::RTP_SEND_ERRORS_TOTAL).increment(errors);
         }
