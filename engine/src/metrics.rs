@@ -167,6 +167,9 @@ pub fn error_class(error: Option<&str>) -> &'static str {
             Err(_) => "smpp_other",
         };
     }
+    if e.starts_with("smpp:") {
+        return "smpp_other";
+    }
     if let Some(code) = e.strip_prefix("sip:") {
         return match code.as_bytes().first() {
             Some(b'4') => "sip_4xx",

@@ -253,13 +253,11 @@ async fn run(
         };
         let n = shared.active.fetch_add(1, Ordering::AcqRel) + 1;
         metrics::gauge!(m::CALLS_ACTIVE, "operator" => operator.clone()).set(n as f64);
-        tokio::spawn(call_task(
-            ctx.clone(),
-            d,
-            voice,
-            pair,
-            lease,
-            shutdown.clone(),
+        // One span per call; the dispatch id, never the number (phone numbers stay out of logs).
+        let span = tracing::info_span!("call", operator = %operator, dispatch = d.id.0, attempt = d.attempt);
+        tokio::spawn(tracing::Instrument::instrument(
+            call_task(ctx.clone(), d, voice, pair, lease, shutdown.clone()),
+            span,
         ));
     }
 
