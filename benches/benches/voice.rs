@@ -71,7 +71,7 @@ fn one_call(t0: Instant) {
     let mut call = Call::new(p).unwrap();
     call.start(t0);
     let mut wire = Vec::new();
-    let mut drain = |call: &mut Call, wire: &mut Vec<bytes::Bytes>| {
+    let drain = |call: &mut Call, wire: &mut Vec<bytes::Bytes>| {
         while let Some(o) = call.poll_output() {
             if let CallOutput::Transmit(b) = o {
                 wire.push(b);
