@@ -193,9 +193,27 @@ pub async fn build_report(
 ) -> (CampaignReport, HashMap<u64, u8>) {
     let mut by_number = HashMap::new();
     let mut scores = None;
+    let mut validation = None;
     if let (Ok(insights), Some(account)) =
         (app.insights.get(&app.store).await, campaign_account(data))
     {
+        // The validation distribution of the campaign's recipients, as they stand now.
+        if let Some(idx) = app.accounts.iter().position(|a| a.id == account) {
+            let tables = app.core.tables.load();
+            let blacklists = app.blacklists.snapshot();
+            let operators: Vec<String> = tables.operators.iter().map(|o| o.to_string()).collect();
+            let v = Validator::new(
+                &tables.router,
+                &operators,
+                &blacklists,
+                AccountId(idx as u32),
+            )
+            .with_history(&insights.history, Some(account));
+            let numbers: Vec<String> = data.recipients().iter().map(u64::to_string).collect();
+            let mut run = sendbox_analytics::validate::Run::new(&v);
+            run.push_numbers(numbers.iter().map(String::as_str), &mut |_| {});
+            validation = Some(run.finish(&mut |_| {}));
+        }
         let now = jiff::Timestamp::now().as_second();
         if let Some(scorer) = Scorer::for_account(&insights.history, &insights.models, account, now)
         {
@@ -206,7 +224,7 @@ pub async fn build_report(
         }
     }
     (
-        CampaignReport::build(data, None, scores.as_deref()),
+        CampaignReport::build(data, validation, scores.as_deref()),
         by_number,
     )
 }
