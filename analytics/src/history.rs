@@ -217,6 +217,21 @@ impl History {
             page.receipts.iter().for_each(|r| b.add_receipt(&r.receipt));
             cursor = page.next_cursor;
         }
+        // Replies and DTMF input: the whole feed, paged by its sequence.
+        let mut after = 0;
+        loop {
+            let page = store
+                .feedback_for(sendbox_store::FeedbackKey::After {
+                    after,
+                    limit: 10_000,
+                })
+                .await?;
+            let Some(last) = page.last() else { break };
+            after = last.seq;
+            page.iter()
+                .filter(|f| account.is_none_or(|a| f.feedback.account == a))
+                .for_each(|f| b.add_feedback(&f.feedback));
+        }
         Ok(b.build())
     }
 

@@ -47,6 +47,20 @@ async fn history_and_campaign_report_load_from_the_store() {
     assert_eq!(all.len(), 310);
     let acme = History::load(store.as_ref(), Some("acme")).await.unwrap();
     assert_eq!(acme.len(), 300);
+    // Replies stored as feedback reach the history (paged from the store's feedback feed).
+    let replies: u32 = g
+        .feedback
+        .iter()
+        .map(|f| f.msisdn)
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .map(|m| all.facts(m, None, jiff::Timestamp::now()).replies)
+        .sum();
+    assert_eq!(
+        replies as usize,
+        g.feedback.len(),
+        "every stored reply is in the history"
+    );
 
     let data = load_campaign(store.as_ref(), 1).await.unwrap().unwrap();
     assert_eq!(data.receipts.len(), g.receipts.len());

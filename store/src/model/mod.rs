@@ -271,6 +271,13 @@ pub enum FeedbackKey {
     Dispatch(u64),
     /// Everything from one number.
     Msisdn(u64),
+    /// Everything with `seq > after`, in `seq` order, at most `limit` (paging the whole feed).
+    After {
+        /// The last `seq` already read (0 to start).
+        after: i64,
+        /// Page size.
+        limit: u32,
+    },
 }
 
 /// A campaign: a batch of dispatches submitted together.

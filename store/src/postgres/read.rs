@@ -293,13 +293,14 @@ pub(crate) async fn feedback_for(
     c: &Client,
     key: FeedbackKey,
 ) -> Result<Vec<StoredFeedback>, StoreError> {
-    let (cond, arg) = match key {
-        FeedbackKey::Dispatch(d) => ("dispatch_id = $1", d as i64),
-        FeedbackKey::Msisdn(m) => ("msisdn = $1", m as i64),
+    let (cond, arg, limit) = match key {
+        FeedbackKey::Dispatch(d) => ("dispatch_id = $1", d as i64, String::new()),
+        FeedbackKey::Msisdn(m) => ("msisdn = $1", m as i64, String::new()),
+        FeedbackKey::After { after, limit } => ("seq > $1", after, format!(" LIMIT {limit}")),
     };
     let sql = format!(
         "SELECT seq, account, msisdn, dispatch_id, kind, body, at FROM feedback
-         WHERE {cond} ORDER BY seq"
+         WHERE {cond} ORDER BY seq{limit}"
     );
     query(c, &sql, &[&arg])
         .await?

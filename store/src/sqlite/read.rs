@@ -280,13 +280,14 @@ pub(crate) fn feedback_for(
     conn: &Connection,
     key: FeedbackKey,
 ) -> Result<Vec<StoredFeedback>, StoreError> {
-    let (sql, arg) = match key {
-        FeedbackKey::Dispatch(d) => ("dispatch_id = ?1", d as i64),
-        FeedbackKey::Msisdn(m) => ("msisdn = ?1", m as i64),
+    let (sql, arg, limit) = match key {
+        FeedbackKey::Dispatch(d) => ("dispatch_id = ?1", d as i64, String::new()),
+        FeedbackKey::Msisdn(m) => ("msisdn = ?1", m as i64, String::new()),
+        FeedbackKey::After { after, limit } => ("seq > ?1", after, format!(" LIMIT {limit}")),
     };
     let mut s = conn.prepare_cached(&format!(
         "SELECT seq, account, msisdn, dispatch_id, kind, body, at FROM feedback
-         WHERE {sql} ORDER BY seq"
+         WHERE {sql} ORDER BY seq{limit}"
     ))?;
     collect(s.query_map([arg], |r| {
         Ok(try_row(|| {

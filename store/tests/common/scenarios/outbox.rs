@@ -206,6 +206,31 @@ pub async fn feedback_links_to_the_last_dispatch(db: &Db) {
             .unwrap()
             .is_empty()
     );
+    // The whole feed, paged by sequence.
+    let first = s
+        .feedback_for(FeedbackKey::After { after: 0, limit: 1 })
+        .await
+        .unwrap();
+    assert_eq!(first.len(), 1);
+    assert_eq!(first[0].seq, by_dispatch[0].seq);
+    let rest = s
+        .feedback_for(FeedbackKey::After {
+            after: first[0].seq,
+            limit: 10,
+        })
+        .await
+        .unwrap();
+    assert_eq!(rest.len(), 1);
+    assert_eq!(rest[0].seq, by_dispatch[1].seq);
+    assert!(
+        s.feedback_for(FeedbackKey::After {
+            after: rest[0].seq,
+            limit: 10
+        })
+        .await
+        .unwrap()
+        .is_empty()
+    );
 }
 
 pub async fn campaign_counts_group_final_and_open_states(db: &Db) {
