@@ -63,6 +63,9 @@ pub struct Core {
     deferrals: OnceLock<Deferrals>,
     paused: Vec<Mutex<Vec<Ready>>>,
     inflight: DashMap<u64, InFlight>,
+    /// Voice: what earlier attempts of a dispatch cost (each attempt is billed at its INVITE),
+    /// so the final receipt carries the dispatch's whole cost.
+    earlier_attempts: DashMap<u64, i64>,
     /// Voice: attempts per dispatch and the interval between them.
     pub voice_retry: (u16, Duration),
 }
@@ -96,6 +99,7 @@ impl Core {
             deferrals: OnceLock::new(),
             paused: (0..accounts).map(|_| Mutex::new(Vec::new())).collect(),
             inflight: DashMap::new(),
+            earlier_attempts: DashMap::new(),
             voice_retry,
         }
     }
@@ -362,10 +366,11 @@ impl LinkEvents for Core {
         let op = self.operator_name(d.operator);
         metrics::counter!(m::FINAL, "operator" => op.to_string(), "channel" => ch.as_str(), "result" => outcome.state.as_str(), "error" => m::error_class(outcome.error.as_deref()))
             .increment(1);
+        let earlier = self.earlier_attempts.remove(&d.id.0).map_or(0, |(_, c)| c);
         self.sink.send(Record::Final {
             local_final: tables.window.local_time(outcome.at),
             handed_off: inflight.map(|f| (f.at, tables.window.local_time(f.at), f.inside_window)),
-            cost: debited + extra,
+            cost: debited + extra + earlier,
             extra_debit: extra,
             ready: d,
             outcome,
@@ -398,6 +403,7 @@ impl LinkEvents for Core {
                 // The attempt that ended was billed at its handoff; the next one is a new
                 // attempt with its own reservation.
                 if let Some((_, f)) = self.inflight.remove(&d.id.0) {
+                    *self.earlier_attempts.entry(d.id.0).or_default() += f.debited;
                     let remaining = (d.reserved - f.debited).max(0);
                     if remaining > 0 {
                         let _ = self.wallets.release(d.account, remaining);
