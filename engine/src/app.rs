@@ -10,10 +10,9 @@ use crate::tables::{Names, Tables};
 use anyhow::Context;
 use bytes::Bytes;
 use dashmap::DashMap;
-use sendbox_codecs::sms::Concat;
 use sendbox_config::Config;
 use sendbox_dispatch::clock::WallClock;
-use sendbox_dispatch::{AccountId, CampaignId, Content, DispatchId, OperatorId, Ready, SmsContent};
+use sendbox_dispatch::{AccountId, CampaignId, Content, DispatchId, Ready, SmsContent};
 use sendbox_policy::balance::Wallets;
 use sendbox_policy::blacklist::{BlacklistSet, BlacklistSources, Blacklists};
 use sendbox_store::Store;
@@ -51,8 +50,6 @@ pub struct App {
     pub ids: IdGen,
     /// Accounts by index.
     pub accounts: Vec<AccountInfo>,
-    /// How each operator concatenates long SMS, and its part limit.
-    pub concat: Vec<(Concat, u8)>,
     /// Telephone audio by id, shared by every call that plays it.
     pub audio: DashMap<String, Bytes>,
     /// Operator links.
@@ -121,15 +118,6 @@ impl App {
                     .map(|cs| cs.iter().map(|c| crate::api::class_of(*c)).collect()),
             })
             .collect();
-        let concat = config
-            .operators
-            .values()
-            .map(|o| {
-                o.smpp.as_ref().map_or((Concat::Udh8, 10), |s| {
-                    (crate::links::concat_of(s.concatenation), s.max_segments)
-                })
-            })
-            .collect();
         let shutdown = CancellationToken::new();
         let links = Links::start(&config, &core, shutdown.clone())?;
         let app = Arc::new(App {
@@ -142,7 +130,6 @@ impl App {
             blacklists,
             tokens,
             accounts,
-            concat,
             audio: DashMap::new(),
             links,
             shutdown: shutdown.clone(),
@@ -243,14 +230,6 @@ impl App {
     /// The account at `index`.
     pub fn account(&self, a: AccountId) -> Option<&AccountInfo> {
         self.accounts.get(a.0 as usize)
-    }
-
-    /// The concatenation mode of an operator.
-    pub fn concat(&self, op: OperatorId) -> (Concat, u8) {
-        self.concat
-            .get(usize::from(op.0))
-            .copied()
-            .unwrap_or((Concat::Udh8, 10))
     }
 
     /// Stop: links finish or hand back what they hold, then every record is written.

@@ -172,13 +172,11 @@ impl Core {
 
     /// Hold a dispatch until `at` (a campaign's start time), then admit it.
     pub fn admit_at(&self, d: Ready, at: jiff::Timestamp) -> Admission {
-        if at <= self.clock.now() {
+        let now = self.clock.now();
+        if at <= now {
             return self.admit(d);
         }
-        self.sink.send(Record::Deferred {
-            id: d.id,
-            until: at,
-        });
+        self.sink.send(Record::Deferred { id: d.id, at: now });
         self.deferrals().until(at, d);
         Admission::Deferred(at)
     }
@@ -193,15 +191,11 @@ impl Core {
                     .deferred
                     .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 metrics::counter!(m::DEFERRED, "channel" => d.channel().as_str()).increment(1);
-                self.sink.send(Record::Deferred {
-                    id: d.id,
-                    until: at,
-                });
+                self.sink.send(Record::Deferred { id: d.id, at: now });
                 self.deferrals().until(at, d);
                 Admission::Deferred(at)
             }
             None => {
-                let _ = now;
                 self.refuse(d, "window_never_opens");
                 Admission::Refused
             }

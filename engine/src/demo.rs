@@ -210,18 +210,11 @@ async fn wait_settled(app: &App, limit: Duration) {
     loop {
         let s = &app.core.stats;
         let accepted = s.accepted.load(std::sync::atomic::Ordering::Relaxed);
-        let finals: u64 = s
-            .links
-            .iter()
-            .flat_map(|l| l.iter())
-            .map(|l| l.finals().iter().map(|(_, n)| n).sum::<u64>())
-            .sum::<u64>()
-            + s.rejected.lock().values().sum::<u64>();
+        let finals = s.finals_total();
         let waiting = app.core.deferred_len() as u64
             + (0..app.accounts.len() as u32)
                 .map(|a| app.core.paused_len(a) as u64)
                 .sum::<u64>();
-        // Refusals are counted in both `rejected` and the finals of no operator link.
         if finals + waiting >= accepted || tokio::time::Instant::now() > deadline {
             return;
         }

@@ -172,11 +172,13 @@ async fn accept_inner(
     let ops: Vec<WriteOp> = checked
         .iter()
         .map(|(_, c)| {
-            let (d, state) = match c {
-                Checked::Ok(d) => (d, DispatchState::Accepted),
-                Checked::Refused(d, _) => (d, DispatchState::Accepted),
-            };
-            WriteOp::AcceptDispatch(outbox_row(d, names, state, batch.not_before))
+            let (Checked::Ok(d) | Checked::Refused(d, _)) = c;
+            WriteOp::AcceptDispatch(outbox_row(
+                d,
+                names,
+                DispatchState::Accepted,
+                batch.not_before,
+            ))
         })
         .collect();
     app.store

@@ -25,8 +25,8 @@ pub enum Record {
     Deferred {
         /// The dispatch.
         id: DispatchId,
-        /// Until when.
-        until: jiff::Timestamp,
+        /// When it was deferred.
+        at: jiff::Timestamp,
     },
     /// Parked: the account cannot cover it.
     InsufficientFunds {
@@ -166,10 +166,10 @@ async fn writer(
 
 async fn to_ops(r: Record, names: &Names, store: &Arc<dyn Store>, ops: &mut Vec<WriteOp>) {
     match r {
-        Record::Deferred { id, until: _ } => ops.push(WriteOp::UpdateState {
+        Record::Deferred { id, at } => ops.push(WriteOp::UpdateState {
             id: id.0,
             state: DispatchState::Deferred,
-            at: jiff::Timestamp::now(),
+            at,
         }),
         Record::InsufficientFunds { id, at } => ops.push(WriteOp::UpdateState {
             id: id.0,
@@ -213,6 +213,12 @@ async fn to_ops(r: Record, names: &Names, store: &Arc<dyn Store>, ops: &mut Vec<
             extra_debit,
         } => {
             let account = names.account(ready.account).to_owned();
+            let digits: String = outcome
+                .call
+                .as_ref()
+                .map(|c| c.digits.iter().map(|(d, _)| *d).collect())
+                .unwrap_or_default();
+            let final_at = outcome.at;
             if extra_debit > 0 {
                 // The per-second charge of an answered call; the attempt fee was debited at
                 // handoff. `attempt + 1000` keeps the two debits of one attempt distinct.
@@ -250,20 +256,14 @@ async fn to_ops(r: Record, names: &Names, store: &Arc<dyn Store>, ops: &mut Vec<
                 call: outcome.call,
                 attempt: ready.attempt,
             })));
-            if let Content::Voice(_) = &*ready.content
-                && let Some(call) = ops.last().and_then(|op| match op {
-                    WriteOp::Final(r) => r.call.clone(),
-                    _ => None,
-                })
-                && !call.digits.is_empty()
-            {
+            if !digits.is_empty() {
                 ops.push(WriteOp::Feedback(FeedbackRow {
                     account: names.account(ready.account).to_owned(),
                     msisdn: ready.msisdn,
                     dispatch_id: Some(ready.id.0),
                     kind: FeedbackKind::Dtmf,
-                    body: call.digits.iter().map(|(d, _)| *d).collect(),
-                    at: outcome.at,
+                    body: digits,
+                    at: final_at,
                 }));
             }
         }

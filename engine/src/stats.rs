@@ -172,6 +172,17 @@ impl Stats {
             .map(|l| &l[channel_index(channel)])
     }
 
+    /// Dispatches that reached a final state: every link's finals plus policy refusals.
+    pub fn finals_total(&self) -> u64 {
+        let links: u64 = self
+            .links
+            .iter()
+            .flat_map(|l| l.iter())
+            .map(|l| l.finals().iter().map(|(_, n)| n).sum::<u64>())
+            .sum();
+        links + self.rejected.lock().values().sum::<u64>()
+    }
+
     /// Count a policy refusal.
     pub fn record_rejected(&self, reason: &str) {
         *self.rejected.lock().entry(reason.to_owned()).or_default() += 1;

@@ -294,13 +294,7 @@ fn numbers(prefix: &str, n: usize) -> Vec<String> {
 
 /// Handed off and refused dispatches that reached a final state.
 fn finals(app: &App) -> u64 {
-    let s = &app.core.stats;
-    s.links
-        .iter()
-        .flat_map(|l| l.iter())
-        .map(|l| l.finals().iter().map(|(_, n)| n).sum::<u64>())
-        .sum::<u64>()
-        + s.rejected.lock().values().sum::<u64>()
+    app.core.stats.finals_total()
 }
 
 async fn wait(what: &str, cond: impl Fn() -> bool) {

@@ -72,8 +72,7 @@ pub(super) async fn topup(
             amount_tiyn: body.amount_tiyn,
             at: now,
         })])
-        .await
-        .map_err(|e| ApiError::unavailable(format!("store: {e}")))?;
+        .await?;
     let available = app
         .core
         .wallets

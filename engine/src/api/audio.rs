@@ -117,8 +117,7 @@ pub(super) async fn post_audio(
             alaw,
             created_at: app.core.clock.now(),
         })
-        .await
-        .map_err(|e| ApiError::unavailable(format!("store: {e}")))?;
+        .await?;
     Ok((StatusCode::CREATED, Json(metadata)).into_response())
 }
 
@@ -145,8 +144,7 @@ pub(super) async fn get_audio(
     let row = app
         .store
         .audio_get(&id)
-        .await
-        .map_err(|e| ApiError::unavailable(format!("store: {e}")))?
+        .await?
         .filter(|r| match c {
             Caller::Admin => true,
             Caller::Account(a) => {

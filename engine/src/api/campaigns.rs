@@ -157,8 +157,7 @@ pub(super) async fn post_campaign(
             created_at: now,
             total: recipients.len() as u64,
         })])
-        .await
-        .map_err(|e| ApiError::unavailable(format!("store: {e}")))?;
+        .await?;
     let total = recipients.len();
     let mut totals = Totals::default();
     let mut refused_rows = Vec::new();

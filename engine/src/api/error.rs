@@ -102,6 +102,13 @@ impl ApiError {
     }
 }
 
+impl From<sendbox_store::StoreError> for ApiError {
+    /// The store failed: 503, so clients retry.
+    fn from(e: sendbox_store::StoreError) -> Self {
+        ApiError::unavailable(format!("store: {e}"))
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = Body {

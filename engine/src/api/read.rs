@@ -43,8 +43,7 @@ pub(super) async fn get_dispatch(
     let view = app
         .store
         .dispatch(id)
-        .await
-        .map_err(|e| ApiError::unavailable(format!("store: {e}")))?
+        .await?
         .filter(|v| who.as_ref().is_none_or(|a| *a == v.row.account))
         .ok_or_else(|| ApiError::not_found("dispatch"))?;
     Ok(Json(dispatch_json(&view)))
@@ -110,15 +109,13 @@ pub(super) async fn get_campaign(
 ) -> Result<Json<Value>, ApiError> {
     let who = scope(&app, caller(&app, &headers)?);
     let id = parse_id(&id, "id")?;
-    let store_err = |e: sendbox_store::StoreError| ApiError::unavailable(format!("store: {e}"));
     let row = app
         .store
         .campaign(id)
-        .await
-        .map_err(store_err)?
+        .await?
         .filter(|c| who.as_ref().is_none_or(|a| *a == c.account))
         .ok_or_else(|| ApiError::not_found("campaign"))?;
-    let counts = app.store.campaign_counts(id).await.map_err(store_err)?;
+    let counts = app.store.campaign_counts(id).await?;
     let by_state: serde_json::Map<String, Value> = counts
         .into_iter()
         .map(|c| (c.state, json!(c.count)))
@@ -167,8 +164,7 @@ pub(super) async fn get_receipts(
     let page = app
         .store
         .receipts_after(q.after, q.limit, who.as_deref())
-        .await
-        .map_err(|e| ApiError::unavailable(format!("store: {e}")))?;
+        .await?;
     Ok(Json(ReceiptsAnswer {
         receipts: page.receipts.iter().map(receipt_json).collect(),
         next_cursor: page.next_cursor,
@@ -189,11 +185,7 @@ pub(super) async fn get_history(
     let m = sendbox_policy::number::parse(&q.msisdn).map_err(|e| {
         ApiError::field(e.code(), "msisdn", format!("not a Kazakhstan number: {e}"))
     })?;
-    let rows = app
-        .store
-        .history(m.get(), who.as_deref())
-        .await
-        .map_err(|e| ApiError::unavailable(format!("store: {e}")))?;
+    let rows = app.store.history(m.get(), who.as_deref()).await?;
     Ok(Json(json!({
         "msisdn": m.get().to_string(),
         "dispatches": rows.iter().map(history_json).collect::<Vec<_>>(),

@@ -226,13 +226,7 @@ impl Engine {
 
     /// Final outcomes counted by the core so far (refusals included).
     pub fn finals(&self) -> u64 {
-        let s = &self.app.core.stats;
-        s.links
-            .iter()
-            .flat_map(|l| l.iter())
-            .map(|l| l.finals().iter().map(|(_, n)| n).sum::<u64>())
-            .sum::<u64>()
-            + s.rejected.lock().values().sum::<u64>()
+        self.app.core.stats.finals_total()
     }
 
     pub async fn stop(self) -> (tempfile::TempDir, Vec<SimHandle>) {
