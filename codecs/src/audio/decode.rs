@@ -6,12 +6,21 @@
 //! (decoding at 48 kHz; pre-skip and end trimming come from the Ogg granule positions).
 //! HE-AAC (explicit SBR/PS signalling) is refused by name before decoding.
 //!
+//! MP3 goes to `sendbox-mp3-lowband` instead of symphonia's decoder (registered ahead of it in
+//! our own codec registry): it decodes only the telephone band and hands over mono at a quarter
+//! of the rate (11,025 Hz for 44.1 kHz), about twice as fast. So the rate of the decoded
+//! samples (`SourceInfo::decode_rate`) can differ from the file's (`SourceInfo::rate`).
+//!
 //! Decoding is streaming: one packet at a time, downmixed into a reusable buffer, handed to a
 //! sink. Nothing grows with the file's length.
+
+use std::sync::LazyLock;
 
 use symphonia::core::audio::GenericAudioBufferRef;
 use symphonia::core::codecs::audio::well_known::{CODEC_ID_AAC, CODEC_ID_OPUS};
 use symphonia::core::codecs::audio::{AudioCodecParameters, AudioDecoder, AudioDecoderOptions};
+use symphonia::core::codecs::registry::CodecRegistry;
+use symphonia::core::common::Tier;
 use symphonia::core::errors::Error as SymError;
 use symphonia::core::formats::probe::Hint;
 use symphonia::core::formats::{FormatOptions, FormatReader, TrackType};
@@ -25,6 +34,14 @@ use super::mp4::Edit;
 use super::opus::OpusTrack;
 use super::sniff;
 
+/// symphonia's decoders, with the telephone-band MP3 decoder preferred for MP3.
+static CODECS: LazyLock<CodecRegistry> = LazyLock::new(|| {
+    let mut r = CodecRegistry::new();
+    symphonia::default::register_enabled_codecs(&mut r);
+    r.register_audio_decoder_at_tier::<sendbox_mp3_lowband::LowbandMp3Decoder>(Tier::Preferred);
+    r
+});
+
 /// Decoder errors tolerated (packet skipped, as players do) before the file counts as corrupt.
 const MAX_BAD_PACKETS: u32 = 8;
 
@@ -33,11 +50,13 @@ const MAX_BAD_PACKETS: u32 = 8;
 pub(crate) struct SourceInfo {
     /// e.g. "mp3", "ogg/opus", "wav/pcm_s16le", "mp4/aac".
     pub label: String,
-    /// Input sample rate in Hz.
+    /// The file's sample rate in Hz.
     pub rate: u32,
-    /// Input channel count.
+    /// The file's channel count.
     pub channels: usize,
-    /// Frames the container header promises, when it says.
+    /// Rate of the mono samples `Source::run` hands over (below `rate` for MP3).
+    pub decode_rate: u32,
+    /// Frames (at `decode_rate`) the container header promises, when it says.
     pub expected_frames: Option<u64>,
 }
 
@@ -84,7 +103,7 @@ fn codec_name(id: symphonia::core::codecs::audio::AudioCodecId) -> String {
     if id == CODEC_ID_OPUS {
         return "opus".into();
     }
-    match symphonia::default::get_codecs().get_audio_decoder(id) {
+    match CODECS.get_audio_decoder(id) {
         Some(reg) => reg.codec.info.short_name.to_string(),
         None => format!("codec id {id}"),
     }
@@ -201,7 +220,7 @@ impl<'s> Source<'s> {
                 }
             }
             let opts = AudioDecoderOptions::default();
-            let d = symphonia::default::get_codecs()
+            let d = CODECS
                 .make_audio_decoder(&params, &opts)
                 .map_err(|e| match e {
                     SymError::Unsupported(what) => AudioError::UnsupportedCodec {
@@ -213,28 +232,34 @@ impl<'s> Source<'s> {
                 })?;
             Dec::Sym(d)
         };
-        let (rate, channels) = match &dec {
-            Dec::Opus(o) => (o.rate(), o.channels()),
+        let (rate, channels, decode_rate) = match &dec {
+            Dec::Opus(o) => (o.rate(), o.channels(), o.rate()),
             Dec::Sym(d) => {
                 let p = d.codec_params();
                 (
-                    p.sample_rate.or(params.sample_rate).unwrap_or(0),
-                    p.channels
+                    params.sample_rate.or(p.sample_rate).unwrap_or(0),
+                    params
+                        .channels
                         .as_ref()
-                        .or(params.channels.as_ref())
+                        .or(p.channels.as_ref())
                         .map_or(0, |c| c.count()),
+                    p.sample_rate.or(params.sample_rate).unwrap_or(0),
                 )
             }
         };
-        if rate == 0 {
+        if rate == 0 || decode_rate == 0 {
             return Err(AudioError::Corrupt {
                 name: name.into(),
                 detail: "the header gives no sample rate".into(),
             });
         }
+        if decode_rate != rate {
+            expected_frames =
+                expected_frames.map(|n| n.saturating_mul(u64::from(decode_rate)) / u64::from(rate));
+        }
         let (mut trim_skip, mut trim_left) = (0, None);
         if let Some(e) = edit.filter(|e| params.codec == CODEC_ID_AAC && e.timescale > 0) {
-            let (rate, scale) = (u64::from(rate), u64::from(e.timescale));
+            let (rate, scale) = (u64::from(decode_rate), u64::from(e.timescale));
             trim_skip = e.skip.saturating_mul(rate) / scale;
             trim_left = e.keep.map(|k| k.saturating_mul(rate) / scale);
             expected_frames = trim_left.or(expected_frames);
@@ -248,6 +273,7 @@ impl<'s> Source<'s> {
                 label,
                 rate,
                 channels,
+                decode_rate,
                 expected_frames,
             },
             trim_skip,
@@ -257,7 +283,7 @@ impl<'s> Source<'s> {
         })
     }
 
-    /// Decodes to the end, handing mono chunks at `info.rate` to `sink`. Returns the frames
+    /// Decodes to the end, handing mono chunks at `info.decode_rate` to `sink`. Returns the frames
     /// decoded and how the stream ended. A sink error stops decoding and is returned.
     pub fn run(
         &mut self,
@@ -307,14 +333,14 @@ impl<'s> Source<'s> {
         let end = match (end, self.info.expected_frames) {
             // A header that promises more than 1% (and more than 50 ms) beyond what was there.
             (End::Complete, Some(exp))
-                if exp > frames + (exp / 100).max(u64::from(self.info.rate) / 20) =>
+                if exp > frames + (exp / 100).max(u64::from(self.info.decode_rate) / 20) =>
             {
                 End::Truncated
             }
             (e, _) => e,
         };
         if end == End::Truncated && bad > 0 {
-            let ms = frames * 1000 / u64::from(self.info.rate.max(1));
+            let ms = frames * 1000 / u64::from(self.info.decode_rate.max(1));
             return Err(self.corrupt(format!(
                 "{bad} undecodable packets, and the stream breaks off at {ms} ms"
             )));
@@ -350,6 +376,9 @@ impl<'s> Source<'s> {
             Dec::Opus(o) => o.decode(packet, &mut self.mono),
             Dec::Sym(d) => {
                 let buf = d.decode(packet)?;
+                if buf.spec().rate() != self.info.decode_rate && buf.frames() > 0 {
+                    return Err(SymError::DecodeError("the sample rate changes mid-stream"));
+                }
                 if let GenericAudioBufferRef::F32(b) = &buf {
                     // Fast path (MP3, AAC, Vorbis decode to planar f32): mix the planes directly.
                     downmix_planes(b, &mut self.mono);

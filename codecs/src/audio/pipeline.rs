@@ -65,8 +65,8 @@ pub fn transcode_reader<R: Read + Seek + Send + Sync>(
     let info = src.info.clone();
     let total_ms = info
         .expected_frames
-        .map(|f| f * 1000 / u64::from(info.rate));
-    let mut rs = Resample::new(name, info.rate)?;
+        .map(|f| f * 1000 / u64::from(info.decode_rate));
+    let mut rs = Resample::new(name, info.decode_rate)?;
     let mut stats = Stats::default();
     let mut kept: Option<Vec<f32>> = Some(Vec::new());
     let mut next_report = PROGRESS_EVERY;
@@ -111,7 +111,7 @@ pub fn transcode_reader<R: Read + Seek + Send + Sync>(
         total_ms,
     });
 
-    let input_duration_ms = in_frames * 1000 / u64::from(info.rate);
+    let input_duration_ms = in_frames * 1000 / u64::from(info.decode_rate);
     let truncated = end == End::Truncated;
     if truncated && !opts.accept_truncated {
         let expected_ms = total_ms.filter(|t| *t > input_duration_ms);
@@ -149,7 +149,7 @@ pub fn transcode_reader<R: Read + Seek + Send + Sync>(
         // === pass 2: decode again, encode the kept range on the fly ===
         reader.seek(SeekFrom::Start(0)).map_err(io)?;
         let mut src = open(name, reader, size, head)?;
-        let mut rs = Resample::new(name, info.rate)?;
+        let mut rs = Resample::new(name, info.decode_rate)?;
         let mut pos = 0u64;
         let mut next_report = PROGRESS_EVERY;
         let mut sink = |chunk: &[f32]| -> Result<(), AudioError> {
