@@ -47,41 +47,41 @@ pub(crate) fn lines_needed(header: &FrameHeader, block_type: &BlockType, keep_sb
         .unwrap_or(576)
 }
 
-/// Entries of V per slot and the matrix producing them, for one factor.
-struct Matrix {
-    /// Kept subbands (32 / factor), also outputs per block.
-    keep: usize,
-    /// `rows[r][k]`: row r < keep is V[factor·r], row keep + r is V[32 + factor·r].
-    rows: Vec<f32>,
-    /// `win[j][r]`: D[64j + factor·r] for r < keep and D[64j + 32 + factor·r] for keep + r.
-    win: Vec<f32>,
+/// The matrix producing the V entries in use and the window taps in use, for `K = 32 / factor`
+/// kept subbands.
+struct Tables<const K: usize> {
+    /// `cols[k][r]`: the weight of subband k in V entry r, where entry r < K is V[factor·r] and
+    /// entry K + r is V[32 + factor·r] (column-major so the product vectorises over r).
+    cols: Vec<[f32; 32]>,
+    /// `win[j][r]`: D[64j + factor·r] for r < K and D[64j + 32 + factor·r] for K + r.
+    win: [[f32; 32]; 8],
 }
 
-impl Matrix {
-    fn new(factor: usize) -> Matrix {
-        let keep = 32 / factor;
-        let mut rows = vec![0f32; 2 * keep * keep];
-        let mut win = vec![0f32; 8 * 2 * keep];
-        for r in 0..2 * keep {
-            let i = if r < keep {
+impl<const K: usize> Tables<K> {
+    fn new() -> Self {
+        let factor = 32 / K;
+        let mut cols = vec![[0f32; 32]; K];
+        let mut win = [[0f32; 32]; 8];
+        for r in 0..2 * K {
+            let i = if r < K {
                 factor * r
             } else {
-                32 + factor * (r - keep)
+                32 + factor * (r - K)
             };
-            for k in 0..keep {
+            for (k, col) in cols.iter_mut().enumerate() {
                 let angle = ((16 + i) * (2 * k + 1)) as f64 * std::f64::consts::PI / 64.0;
-                rows[r * keep + k] = angle.cos() as f32;
+                col[r] = angle.cos() as f32;
             }
-            for j in 0..8 {
-                win[j * 2 * keep + r] = SYNTHESIS_D[64 * j + i];
+            for (j, w) in win.iter_mut().enumerate() {
+                w[r] = SYNTHESIS_D[64 * j + i];
             }
         }
-        Matrix { keep, rows, win }
+        Tables { cols, win }
     }
 }
 
-static MATRIX_2: LazyLock<Matrix> = LazyLock::new(|| Matrix::new(2));
-static MATRIX_4: LazyLock<Matrix> = LazyLock::new(|| Matrix::new(4));
+static TABLES_2: LazyLock<Tables<16>> = LazyLock::new(Tables::new);
+static TABLES_4: LazyLock<Tables<8>> = LazyLock::new(Tables::new);
 
 /// The persistent state of the reduced synthesis: the V FIFO (only the entries in use).
 pub(crate) struct LowSynth {
@@ -103,29 +103,36 @@ impl LowSynth {
     /// low `32 / factor` subbands; `out` receives `18 · 32 / factor` samples at `rate / factor`.
     /// `factor` is 2 or 4.
     pub(crate) fn synthesis(&mut self, factor: usize, samples: &[f32; 576], out: &mut [f32]) {
-        let m: &Matrix = if factor == 2 { &MATRIX_2 } else { &MATRIX_4 };
-        let keep = m.keep;
-        debug_assert_eq!(out.len(), 18 * keep);
-        let mut s = [0f32; 16];
-        for (b, block) in out.chunks_exact_mut(keep).enumerate() {
-            for (k, x) in s[..keep].iter_mut().enumerate() {
-                *x = samples[18 * k + b];
-            }
-            let slot = &mut self.v[self.front];
-            for (v, row) in slot[..2 * keep].iter_mut().zip(m.rows.chunks_exact(keep)) {
-                *v = row.iter().zip(&s[..keep]).map(|(a, b)| a * b).sum();
-            }
-            let mut o = [0f32; 16];
-            for j in 0..8 {
-                let v0 = &self.v[(self.front + 2 * j) & 0xf][..keep];
-                let v1 = &self.v[(self.front + 2 * j + 1) & 0xf][keep..2 * keep];
-                let w = &m.win[j * 2 * keep..(j + 1) * 2 * keep];
-                let (w0, w1) = w.split_at(keep);
-                for r in 0..keep {
-                    o[r] += v0[r] * w0[r] + v1[r] * w1[r];
+        if factor == 2 {
+            self.run::<16>(&TABLES_2, samples, out);
+        } else {
+            self.run::<8>(&TABLES_4, samples, out);
+        }
+    }
+
+    fn run<const K: usize>(&mut self, t: &Tables<K>, samples: &[f32; 576], out: &mut [f32]) {
+        debug_assert_eq!(out.len(), 18 * K);
+        for (b, block) in out.chunks_exact_mut(K).enumerate() {
+            // Matrixing: the V entries in use, from the K kept subband samples.
+            let mut v = [0f32; 32];
+            for (k, col) in t.cols.iter().enumerate() {
+                let s = samples[18 * k + b];
+                for r in 0..2 * K {
+                    v[r] += col[r] * s;
                 }
             }
-            block.copy_from_slice(&o[..keep]);
+            self.v[self.front] = v;
+
+            // Windowing: every factor-th output sample only.
+            let mut o = [0f32; K];
+            for (j, w) in t.win.iter().enumerate() {
+                let v0 = &self.v[(self.front + 2 * j) & 0xf];
+                let v1 = &self.v[(self.front + 2 * j + 1) & 0xf];
+                for r in 0..K {
+                    o[r] += v0[r] * w[r] + v1[K + r] * w[K + r];
+                }
+            }
+            block.copy_from_slice(&o);
             self.front = (self.front + 15) & 0xf;
         }
     }
