@@ -46,6 +46,7 @@ fn mp3_sine_1khz_44k1_stereo_comes_out_at_1khz_same_level_and_clean() {
         let hz = zero_crossing_hz(&x);
         assert!((hz - 1000.0).abs() < 2.0, "{law:?}: {hz} Hz");
         let (level, snr) = tone(&x, 1000.0);
+        eprintln!("{law:?}: 1 kHz at {level:.2} dBFS, SNR {snr:.1} dB");
         assert!((level + 3.0).abs() < 0.5, "{law:?}: level {level} dBFS");
         assert!(snr >= 35.0, "{law:?}: SNR {snr} dB");
         assert_eq!(p.facts.input_rate, 44_100);
@@ -78,6 +79,7 @@ fn mp3_passband_is_flat_within_half_a_db_up_to_3400hz() {
         );
         for (k, f) in SWEEP.into_iter().enumerate() {
             let (level, _) = tone(segment(&x, 2000, k), f);
+            eprintln!("{name}: {f} Hz at {level:.2} dBFS");
             assert!(
                 (level + 6.0).abs() <= 0.5,
                 "{name}, {f} Hz tone: {level} dBFS"
@@ -93,6 +95,7 @@ fn mp3_content_above_4500hz_comes_out_at_least_70db_down() {
         let x = linear(Law::MuLaw, &p.samples);
         for (k, f) in HIGH.into_iter().enumerate() {
             let out = rms_dbfs(segment(&x, 4000, k));
+            eprintln!("{name}: {f} Hz at {out:.1} dBFS");
             // Input RMS is -4 dBFS.
             assert!(out <= -74.0, "{name}, {f} Hz tone leaks at {out} dBFS");
         }
