@@ -10,7 +10,6 @@
 
 use std::fmt;
 
-use std::f32::consts::FRAC_1_SQRT_2;
 use symphonia_core::audio::{AudioBuffer, AudioMut};
 use symphonia_core::errors::{Error, Result, decode_error};
 use symphonia_core::io::{BitReaderLtr, BufReader, ReadBitsLtr, ReadBytes};
@@ -19,10 +18,13 @@ mod bitstream;
 mod codebooks;
 pub(crate) mod common;
 mod hybrid_synthesis;
+mod mix;
 mod requantize;
 mod stereo;
 
 use crate::{common::*, lowband, synthesis};
+
+use mix::Plan;
 
 use common::BlockType;
 
@@ -259,32 +261,6 @@ impl fmt::Debug for GranuleChannel {
     }
 }
 
-/// How the channels of a frame become the one mixed spectrum.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Plan {
-    /// One channel.
-    Mono,
-    /// Joint stereo with mid/side only: `(L + R) / 2 = M / sqrt(2)`, the side channel is unused.
-    MidOnly,
-    /// Intensity stereo: both channels in full through upstream's stereo decoding, then averaged.
-    Intensity,
-    /// Independent channels (stereo, dual mono, joint stereo with no tool on): averaged.
-    Both,
-}
-
-impl Plan {
-    fn of(header: &FrameHeader) -> Plan {
-        match header.channel_mode {
-            ChannelMode::Mono => Plan::Mono,
-            ChannelMode::JointStereo(Mode::Layer3 {
-                intensity: true, ..
-            }) => Plan::Intensity,
-            ChannelMode::JointStereo(Mode::Layer3 { mid_side: true, .. }) => Plan::MidOnly,
-            _ => Plan::Both,
-        }
-    }
-}
-
 pub struct Layer3 {
     samples: [[[f32; 576]; 2]; 2],
     /// The mixed (mono) spectrum, then subband samples, of the granule being decoded.
@@ -429,95 +405,6 @@ impl Layer3 {
         }
 
         Ok((part2_3_begin + 7) >> 3)
-    }
-
-    /// Mixes granule `gr`'s channels into `self.mix` (spectral lines `0..limit`) and returns the
-    /// mixed extent (rzero), or `None` when the channels use different block types and must be
-    /// transformed separately.
-    fn mix_spectra(
-        &mut self,
-        header: &FrameHeader,
-        plan: Plan,
-        granule: &mut Granule,
-        gr: usize,
-        limit: usize,
-    ) -> Result<Option<usize>> {
-        let [ch0, ch1] = &mut self.samples[gr];
-        match plan {
-            Plan::Mono => {
-                requantize::requantize(header, &granule.channels[0], ch0);
-                self.mix[..limit].copy_from_slice(&ch0[..limit]);
-                Ok(Some(granule.channels[0].rzero))
-            }
-            Plan::MidOnly => {
-                if granule.channels[0].block_type != granule.channels[1].block_type {
-                    return decode_error("mpa: stereo channel pair block_type mismatch");
-                }
-                requantize::requantize(header, &granule.channels[0], ch0);
-                for (m, x) in self.mix[..limit].iter_mut().zip(&ch0[..limit]) {
-                    *m = x * FRAC_1_SQRT_2;
-                }
-                Ok(Some(granule.channels[0].rzero))
-            }
-            Plan::Intensity | Plan::Both => {
-                requantize::requantize(header, &granule.channels[0], ch0);
-                requantize::requantize(header, &granule.channels[1], ch1);
-                if plan == Plan::Intensity {
-                    stereo::stereo(header, granule, &mut self.samples[gr])?;
-                } else if granule.channels[0].block_type != granule.channels[1].block_type {
-                    return Ok(None);
-                }
-                let [ch0, ch1] = &self.samples[gr];
-                for ((m, a), b) in self.mix[..limit]
-                    .iter_mut()
-                    .zip(&ch0[..limit])
-                    .zip(&ch1[..limit])
-                {
-                    *m = 0.5 * (a + b);
-                }
-                let rzero = granule.channels[0].rzero.max(granule.channels[1].rzero);
-                Ok(Some(rzero.min(limit)))
-            }
-        }
-    }
-
-    /// Transforms the two channels of granule `gr` separately (different block types) and sums
-    /// their halves into `self.mix`, sharing the one overlap buffer (everything is linear).
-    fn hybrid_separately(
-        &mut self,
-        header: &FrameHeader,
-        granule: &mut Granule,
-        gr: usize,
-        keep_sb: usize,
-    ) {
-        let n = 18 * keep_sb;
-        self.mix[..n].fill(0.0);
-        let mut next = [[0f32; 18]; 32];
-        for ch in 0..2 {
-            let channel = &mut granule.channels[ch];
-            let samples = &mut self.samples[gr][ch];
-            for x in &mut samples[..channel.rzero] {
-                *x *= 0.5;
-            }
-            let mut ov = [[0f32; 18]; 32];
-            hybrid_synthesis::reorder(header, channel, samples);
-            hybrid_synthesis::antialias(channel, samples, keep_sb);
-            hybrid_synthesis::hybrid_synthesis(channel, &mut ov, samples, keep_sb);
-            for (m, x) in self.mix[..n].iter_mut().zip(&samples[..n]) {
-                *m += x;
-            }
-            for (acc, o) in next.iter_mut().zip(&ov).take(keep_sb) {
-                for (a, b) in acc.iter_mut().zip(o) {
-                    *a += b;
-                }
-            }
-        }
-        for sb in 0..keep_sb {
-            for i in 0..18 {
-                self.mix[18 * sb + i] += self.overlap[sb][i];
-            }
-            self.overlap[sb] = next[sb];
-        }
     }
 }
 
