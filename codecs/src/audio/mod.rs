@@ -7,6 +7,10 @@
 //! and encode G.711 A-law (RTP PT 8) or μ-law (PT 0). Every failure is an [`AudioError`] naming
 //! the file and the problem; nothing in here panics on input.
 //!
+//! MP3, the common upload, is decoded by `sendbox-mp3-lowband` (a fork of symphonia's decoder
+//! that reconstructs only the telephone band, mono, at a quarter of the rate), which makes an
+//! MP3 transcode about four times cheaper than a full decode; everything else by symphonia.
+//!
 //! Memory stays bounded: decoding, resampling and encoding run packet by packet. Normalising
 //! needs the peak before the first byte is encoded, so pass 1 decodes and measures, keeping the
 //! 8 kHz samples only while they fit in `single_pass_limit` (default 10 minutes = 19 MB); a
