@@ -23,6 +23,10 @@ pub const RTP_SEND_ERRORS_TOTAL: &str = "sendbox_voice_rtp_send_errors_total";
 pub const RTP_SEND_LAG_SECONDS: &str = "sendbox_voice_rtp_send_lag_seconds";
 /// RTP packets sent more than 2 ms after their slot (counter).
 pub const RTP_PACKETS_LATE_TOTAL: &str = "sendbox_voice_rtp_packets_late_total";
+/// Engine-side RTP send timing since start, per packet over every pacer (gauge). Labels:
+/// `measure` (`interval_deviation`: |gap between a stream's packets - 20 ms|; `lag`: send
+/// time after the slot deadline) and `quantile` (`0.5`, `0.99`, `0.999`, `1` = maximum).
+pub const RTP_SEND_TIMING_SECONDS: &str = "sendbox_voice_rtp_send_timing_seconds";
 /// DTMF digits received.
 pub const DTMF_DIGITS_TOTAL: &str = "sendbox_voice_dtmf_digits_total";
 
@@ -61,6 +65,11 @@ pub fn describe() {
         RTP_SEND_LAG_SECONDS,
         Unit::Seconds,
         "Pacer lateness against the slot deadline."
+    );
+    describe_gauge!(
+        RTP_SEND_TIMING_SECONDS,
+        Unit::Seconds,
+        "RTP send-interval deviation and slot lag quantiles, per packet since start."
     );
     describe_counter!(DTMF_DIGITS_TOTAL, Unit::Count, "DTMF digits received.");
     describe_counter!(

@@ -1,6 +1,7 @@
 //! `sendbox-load voice`: upload a generated WAV prompt, start a voice campaign of N calls,
 //! read the receipts back for call setups per second, and merge the SIP simulator's RTP
-//! measurements (send-interval deviation, loss) from its stats file.
+//! measurements (inter-arrival deviation, loss) from its stats file with the engine's own
+//! send timing (per-packet send-interval deviation and slot lag, from its metrics endpoint).
 
 use crate::common::{self, RssSampler, delta, hist, hist_json, ts_us};
 use anyhow::Context;
@@ -36,6 +37,9 @@ pub struct VoiceArgs {
     /// Give up waiting for receipts after this many seconds.
     #[arg(long, default_value_t = 300)]
     receipt_timeout: u64,
+    /// The engine's Prometheus endpoint, for its RTP send-timing gauges.
+    #[arg(long, default_value = "http://127.0.0.1:19090/metrics")]
+    metrics_url: String,
     /// Write the JSON results here.
     #[arg(long)]
     out: Option<std::path::PathBuf>,
@@ -144,6 +148,20 @@ pub async fn run(a: VoiceArgs) -> anyhow::Result<()> {
         sims.push(v);
     }
     let peak = sampler.peak();
+    let engine_rtp = engine_rtp(&client, &a.metrics_url).await;
+    let worst = |key: &str| {
+        sims.iter()
+            .filter_map(|s| s["interarrival"][key].as_u64())
+            .max()
+    };
+    let rtp = json!({
+        "engine_send_interval_deviation_p99_ms": engine_rtp["interval_deviation"]["0.99"].as_f64().map(|s| s * 1e3),
+        "engine_send_lag_p99_ms": engine_rtp["lag"]["0.99"].as_f64().map(|s| s * 1e3),
+        "receiver_interarrival_deviation_p99_ms_worst_sim": worst("p99_us").map(|us| us as f64 / 1e3),
+        "receiver_interarrival_deviation_max_ms_worst_sim": worst("max_us").map(|us| us as f64 / 1e3),
+        "packets_received": sims.iter().filter_map(|s| s["rtp_packets"].as_u64()).sum::<u64>(),
+        "packets_lost": sims.iter().filter_map(|s| s["rtp_lost"].as_u64()).sum::<u64>(),
+    });
     let out = json!({
         "calls": a.calls, "finals": finals, "states": states,
         "campaign_post_ms": api_ms,
@@ -155,6 +173,8 @@ pub async fn run(a: VoiceArgs) -> anyhow::Result<()> {
             "rss_peak_bytes": peak,
             "peak_bytes_per_call": rss_prompt.map(|p| peak.saturating_sub(p) as f64 / a.calls.max(1) as f64),
         },
+        "rtp_summary": rtp,
+        "engine_rtp_send_timing_seconds": engine_rtp,
         "engine_stats": common::admin_stats(&client, &a.api, a.admin_token.as_deref()).await?,
         "sip_sims": sims,
         "loadavg_end": common::loadavg(),
@@ -167,8 +187,61 @@ pub async fn run(a: VoiceArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The engine's `sendbox_voice_rtp_send_timing_seconds` gauges as `{measure: {quantile: s}}`,
+/// or null when the endpoint cannot be read (the run still reports the receivers' figures).
+async fn engine_rtp(client: &reqwest::Client, url: &str) -> Value {
+    let text = match client.get(url).send().await {
+        Ok(r) => r.text().await.unwrap_or_default(),
+        Err(e) => {
+            eprintln!("engine metrics at {url}: {e}");
+            return Value::Null;
+        }
+    };
+    parse_timing(&text)
+}
+
+fn parse_timing(text: &str) -> Value {
+    let mut out = serde_json::Map::new();
+    for line in text.lines() {
+        let Some(rest) = line.strip_prefix("sendbox_voice_rtp_send_timing_seconds{") else {
+            continue;
+        };
+        let Some((labels, value)) = rest.split_once("} ") else {
+            continue;
+        };
+        let label = |k: &str| {
+            labels.split(',').find_map(|kv| {
+                let (key, v) = kv.split_once('=')?;
+                (key == k).then(|| v.trim_matches('"').to_owned())
+            })
+        };
+        let (Some(m), Some(q), Ok(v)) = (
+            label("measure"),
+            label("quantile"),
+            value.trim().parse::<f64>(),
+        ) else {
+            continue;
+        };
+        let e = out.entry(m).or_insert_with(|| json!({}));
+        e[q] = json!(v);
+    }
+    Value::Object(out)
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn engine_timing_gauges_are_parsed_by_measure_and_quantile() {
+        let text = "# TYPE sendbox_voice_rtp_send_timing_seconds gauge\n\
+            sendbox_voice_rtp_send_timing_seconds{measure=\"lag\",quantile=\"0.99\"} 0.00025\n\
+            sendbox_voice_rtp_send_timing_seconds{measure=\"interval_deviation\",quantile=\"1\"} 0.004\n\
+            sendbox_voice_rtp_packets_sent_total 12\n";
+        let v = super::parse_timing(text);
+        assert_eq!(v["lag"]["0.99"], 0.00025);
+        assert_eq!(v["interval_deviation"]["1"], 0.004);
+        assert_eq!(v.as_object().unwrap().len(), 2);
+    }
+
     use super::*;
 
     #[test]

@@ -35,6 +35,7 @@ mod cli;
 mod dtmf;
 mod error;
 pub mod metrics;
+mod rtp_drain;
 mod rtp_meter;
 mod rtp_rx;
 pub mod sdp;

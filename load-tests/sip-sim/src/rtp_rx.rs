@@ -1,10 +1,10 @@
-//! Shared RTP receivers: a few UDP sockets, each drained by its own OS thread.
+//! Shared RTP receivers: a few UDP sockets, drained together by one thread per simulator.
 //!
 //! Every call is assigned one socket (round robin) whose port goes into the SDP answer. Calls
 //! are told apart by the caller's RTP source address, which must be the address in its SDP
-//! (symmetric RTP, as every trunk and sipp do). A blocking thread per socket timestamps
-//! packets as they arrive, without tokio scheduling noise, and holds the table lock for
-//! a few hundred nanoseconds per packet.
+//! (symmetric RTP, as every trunk and sipp do). The thread sleeps a millisecond, then empties
+//! every socket in batches (`rtp_drain`); arrival times are the kernel's receive stamps, so the
+//! figures are free of this thread's scheduling, and senders never wake it per packet.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr, UdpSocket};
@@ -16,6 +16,7 @@ use hdrhistogram::Histogram;
 use parking_lot::Mutex;
 
 use crate::error::SimError;
+use crate::rtp_drain::{BATCH, ClockPair, Drainer};
 use crate::rtp_meter::{Observed, RtpMeter};
 use crate::stats::{DeviationSummary, SimStats};
 
@@ -95,25 +96,23 @@ impl RtpPool {
             let err = |source| SimError::RtpBind { addr: want, source };
             let (socket, rtcp) = bind_pair(ip).map_err(err)?;
             pool.rtcp_sinks.extend(rtcp);
-            // Short timeout so the thread notices `stop` promptly.
-            socket
-                .set_read_timeout(Some(Duration::from_millis(50)))
-                .map_err(err)?;
+            crate::rtp_drain::prepare(&socket).map_err(err)?;
             if let Err(e) = socket2::SockRef::from(&socket).set_recv_buffer_size(RECV_BUFFER) {
                 tracing::debug!(error = %e, "RTP receive buffer left at the default.");
             }
             let addr = socket.local_addr().map_err(err)?;
-            let socket = Arc::new(socket);
-            let table = Arc::new(Mutex::new(Table::new()));
-            let (s, t, stop) = (socket.clone(), table.clone(), stop.clone());
-            std::thread::Builder::new()
-                .name(format!("sip-sim-rtp-{}", addr.port()))
-                .spawn(move || receive_loop(&s, &t, &stop))
-                .map_err(err)?;
-            pool.sockets.push(socket);
+            pool.sockets.push(Arc::new(socket));
             pool.addrs.push(addr);
-            pool.tables.push(table);
+            pool.tables.push(Arc::new(Mutex::new(Table::new())));
         }
+        let (sockets, tables) = (pool.sockets.clone(), pool.tables.clone());
+        std::thread::Builder::new()
+            .name(format!("sip-sim-rtp-{}", pool.addrs[0].port()))
+            .spawn(move || receive_loop(&sockets, &tables, &stop))
+            .map_err(|source| SimError::RtpBind {
+                addr: SocketAddr::new(ip, 0),
+                source,
+            })?;
         Ok(pool)
     }
 
@@ -201,25 +200,34 @@ fn bind_pair(ip: IpAddr) -> std::io::Result<(UdpSocket, Option<UdpSocket>)> {
     Ok((UdpSocket::bind(SocketAddr::new(ip, 0))?, None))
 }
 
-fn receive_loop(socket: &UdpSocket, table: &Mutex<Table>, stop: &AtomicBool) {
-    let mut buf = [0u8; 2048];
+/// How long the receive thread sleeps between drains; packets wait in the socket buffers.
+const DRAIN_EVERY: Duration = Duration::from_millis(1);
+
+fn receive_loop(sockets: &[Arc<UdpSocket>], tables: &[Arc<Mutex<Table>>], stop: &AtomicBool) {
+    let mut drainer = Drainer::new();
     while !stop.load(Ordering::Relaxed) {
-        match socket.recv_from(&mut buf) {
-            Ok((n, from)) => {
-                // Arrival time for jitter must be the real clock: this is a measurement thread
-                // outside tokio, and pausing tokio's clock must not freeze it.
-                #[allow(clippy::disallowed_methods)]
-                let now = std::time::Instant::now();
-                table.lock().on_datagram(now, from, &buf[..n]);
-            }
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                ) => {}
-            Err(e) => {
-                tracing::debug!(error = %e, "RTP receive error.");
-                std::thread::sleep(Duration::from_millis(1));
+        std::thread::sleep(DRAIN_EVERY);
+        let clock = ClockPair::now();
+        for (socket, table) in sockets.iter().zip(tables) {
+            loop {
+                let n = match drainer.recv(socket) {
+                    Ok(n) => n,
+                    Err(e) => {
+                        tracing::debug!(error = %e, "RTP receive error.");
+                        break;
+                    }
+                };
+                let mut t = table.lock();
+                for (from, data, at) in drainer.datagrams(&clock) {
+                    match from {
+                        Some(from) => t.on_datagram(at, from, data),
+                        None => t.unmatched += 1,
+                    }
+                }
+                drop(t);
+                if n < BATCH {
+                    break;
+                }
             }
         }
     }

@@ -2,6 +2,9 @@
 
 pub mod dtmf;
 pub mod g711;
+mod lag;
 pub mod pacer;
 pub mod pacer_thread;
+mod reactor;
 pub mod rtcp;
+pub mod send_timing;

@@ -1,13 +1,23 @@
 //! The pacer's driver: one OS thread owning a [`Pacer`] and the RTP/RTCP sockets of its
-//! streams. It sleeps on its command channel until the next slot is due (one timer for
-//! every stream), sends that slot's packets with non-blocking `send_to`, and drains the same
-//! streams' RTP sockets for RFC 4733 digits.
+//! streams. Its only sleep is one `epoll_wait` (see [`super::reactor`]) that ends when the
+//! next slot is due (a timerfd: one timer for every stream), when commands were queued, or
+//! when a stream's RTP socket has something from the callee (RFC 4733 digits). Each slot's
+//! packets go out with non-blocking `send_to`, and every packet's timing is recorded
+//! ([`super::send_timing`]).
 //!
 //! Why a thread and not tokio: the work is a tight periodic loop of short syscalls; on a
 //! dedicated thread it is not delayed behind SIP tasks, and it wakes once per slot however
-//! many calls run. Why no `sendmmsg`: every call has its own socket (symmetric RTP from the
-//! port we advertised), and `sendmmsg` batches datagrams of one socket only, so the batch is
-//! the slot (one wakeup, ~N/20 sends) rather than one syscall.
+//! many calls run.
+//!
+//! Why one `send_to` per packet and not a batch: every call has its own socket (symmetric RTP
+//! from the port we advertised, which trunks expect), and `sendmmsg` batches datagrams of one
+//! socket only. Sharing one socket per pacer would batch, but would advertise one port for
+//! hundreds of calls and demultiplex what callees send by address, which breaks when many
+//! calls go to one media address (a trunk's media gateway, or our simulator). io_uring could
+//! submit a slot's sends on many sockets in one syscall; it needs `unsafe` (buffers shared
+//! with the kernel) and saves only the syscall entry: on loopback the cost of a send is the
+//! delivery itself, and measured at 5,000 calls the per-packet `send_to` keeps p99 deviation
+//! well under the 2 ms target (load-tests/RESULTS.md), so the simpler path stays.
 //!
 //! ```no_run
 //! # use sendbox_voice::rtp::pacer_thread::{PacerThread, MediaStream};
@@ -22,11 +32,14 @@
 //! pacer.stop(id);
 //! ```
 
+pub use super::lag::LagStats;
+use super::reactor::{Reactor, Ready, Waker};
+use super::send_timing::{Measure, SEND_TIMING, TimingBatch};
 use crate::metrics as m;
 use crate::rtp::dtmf::DtmfReceiver;
 use crate::rtp::pacer::{Pacer, PacerEvent, PacketKind, StreamId, StreamSpec};
 use crate::sdp::MediaAnswer;
-use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+use crossbeam_channel::{Receiver, Sender, TryRecvError};
 use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::net::{SocketAddr, UdpSocket};
@@ -67,53 +80,11 @@ enum Cmd {
     Remove(StreamId),
 }
 
-/// Lateness of the pacer's slots against their deadlines, in power-of-two microsecond
-/// buckets (bucket `i` holds lags in `[2^(i-1), 2^i)` µs).
-#[derive(Debug, Default)]
-pub struct LagStats {
-    buckets: [AtomicU64; 24],
-    packets: AtomicU64,
-}
-
-impl LagStats {
-    fn record(&self, lag: Duration, packets: u64) {
-        let us = lag.as_micros().min(u128::from(u32::MAX)) as u32;
-        let i = (32 - us.leading_zeros()).min(23) as usize;
-        self.buckets[i].fetch_add(packets, Ordering::Relaxed);
-        self.packets.fetch_add(packets, Ordering::Relaxed);
-    }
-
-    /// Start counting afresh (load tests skip their ramp-up this way).
-    pub fn reset(&self) {
-        for b in &self.buckets {
-            b.store(0, Ordering::Relaxed);
-        }
-        self.packets.store(0, Ordering::Relaxed);
-    }
-
-    /// RTP packets sent so far.
-    pub fn packets(&self) -> u64 {
-        self.packets.load(Ordering::Relaxed)
-    }
-
-    /// An upper bound of the `q` quantile (0..1) of per-packet lateness.
-    pub fn quantile_upper(&self, q: f64) -> Duration {
-        let total = self.packets() as f64;
-        let mut seen = 0u64;
-        for (i, b) in self.buckets.iter().enumerate() {
-            seen += b.load(Ordering::Relaxed);
-            if seen as f64 >= total * q {
-                return Duration::from_micros(if i == 0 { 0 } else { 1 << i });
-            }
-        }
-        Duration::MAX
-    }
-}
-
 /// A running pacer thread.
 #[derive(Debug)]
 pub struct PacerThread {
     tx: Sender<Cmd>,
+    waker: Waker,
     next_id: AtomicU64,
     active: Arc<AtomicU64>,
     lag: Arc<LagStats>,
@@ -141,6 +112,8 @@ impl PacerThread {
     /// `CAP_SYS_NICE`), it logs a warning and runs at normal priority.
     pub fn spawn_with_priority(name: &str, realtime: Option<u8>) -> std::io::Result<Self> {
         let (tx, rx) = crossbeam_channel::unbounded();
+        let reactor = Reactor::new()?;
+        let waker = reactor.waker();
         let active = Arc::new(AtomicU64::new(0));
         let lag = Arc::new(LagStats::default());
         let (a, l) = (active.clone(), lag.clone());
@@ -150,10 +123,11 @@ impl PacerThread {
                 if let Some(p) = realtime {
                     raise_priority(p);
                 }
-                run(rx, a, l)
+                run(rx, reactor, a, l)
             })?;
         Ok(PacerThread {
             tx,
+            waker,
             next_id: AtomicU64::new(1),
             active,
             lag,
@@ -165,18 +139,23 @@ impl PacerThread {
     pub fn start(&self, spec: StreamSpec, media: MediaStream) -> StreamId {
         let id = StreamId(self.next_id.fetch_add(1, Ordering::Relaxed));
         // The thread only stops when this handle is dropped, so the channel is open.
-        let _ = self.tx.send(Cmd::Add(id, Box::new(spec), media));
+        self.send(Cmd::Add(id, Box::new(spec), media));
         id
     }
 
     /// Follow a re-INVITE: send to a new address, codec or DTMF payload type.
     pub fn retarget(&self, id: StreamId, media: MediaAnswer) {
-        let _ = self.tx.send(Cmd::Retarget(id, media));
+        self.send(Cmd::Retarget(id, media));
     }
 
     /// Stop a stream and close its sockets.
     pub fn stop(&self, id: StreamId) {
-        let _ = self.tx.send(Cmd::Remove(id));
+        self.send(Cmd::Remove(id));
+    }
+
+    fn send(&self, c: Cmd) {
+        let _ = self.tx.send(c);
+        self.waker.wake();
     }
 
     /// Streams running now.
@@ -195,87 +174,126 @@ impl Drop for PacerThread {
         // Closing the channel ends the thread's loop.
         let (dead, _) = crossbeam_channel::bounded(0);
         drop(std::mem::replace(&mut self.tx, dead));
+        self.waker.wake();
         if let Some(j) = self.join.lock().take() {
             let _ = j.join();
         }
     }
 }
 
-/// Sends between two drains of a stream's receive queue.
-const RECEIVE_EVERY: u32 = 5;
+/// Datagrams read from one stream's socket per readiness event (a flood cannot stall slots;
+/// the next arrival reports the socket again).
+const RECEIVE_MAX: usize = 64;
+/// How often the thread publishes the process's send-timing gauges.
+const PUBLISH_EVERY: Duration = Duration::from_secs(1);
+/// The packet period, for the send-interval deviation.
+const PERIOD: Duration = Duration::from_millis(20);
 
 struct Io {
-    sent: u32,
     media: MediaStream,
     rtcp_remote: SocketAddr,
     dtmf: DtmfReceiver,
     started: Instant,
+    last_sent: Option<Instant>,
 }
 
-fn run(rx: Receiver<Cmd>, active: Arc<AtomicU64>, lag: Arc<LagStats>) {
+fn run(rx: Receiver<Cmd>, mut reactor: Reactor, active: Arc<AtomicU64>, lag: Arc<LagStats>) {
     let mut pacer = Pacer::new(Instant::now());
     let mut ios: HashMap<StreamId, Io> = HashMap::new();
     let mut buf = [0u8; 1500];
+    let mut timing = TimingBatch::default();
+    let mut published = Instant::now();
+    let mut ready = Vec::new();
     loop {
         let deadline = pacer.poll_timeout();
-        let cmd = match deadline {
-            Some(d) => rx.recv_deadline(d.into_std()),
-            None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
-        };
-        match cmd {
-            Ok(c) => {
-                apply(c, &mut pacer, &mut ios);
-                while let Ok(c) = rx.try_recv() {
-                    apply(c, &mut pacer, &mut ios);
-                }
+        if deadline.is_none() && timing.pending() > 0 {
+            // Going idle: publish what the last slots sent.
+            timing.flush(&SEND_TIMING);
+            SEND_TIMING.publish();
+        }
+        let timeout = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+        ready.clear();
+        if let Err(e) = reactor.wait(timeout, |r| ready.push(r)) {
+            tracing::warn!(error = %e, "RTP pacer wait failed.");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        for r in &ready {
+            if let Ready::Socket(n) = *r
+                && let Some(io) = ios.get_mut(&StreamId(n))
+            {
+                receive(io, &mut buf);
             }
-            Err(RecvTimeoutError::Disconnected) => break,
-            Err(RecvTimeoutError::Timeout) => {}
+        }
+        // Commands are looked at on every wake-up: a wake may have been consumed early.
+        loop {
+            match rx.try_recv() {
+                Ok(c) => apply(c, &mut pacer, &mut ios, &reactor),
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Disconnected) => return,
+            }
         }
         active.store(ios.len() as u64, Ordering::Relaxed);
         let now = Instant::now();
-        let Some(due) = deadline.filter(|d| *d <= now) else {
-            continue;
+        if let Some(due) = deadline.filter(|d| *d <= now) {
+            send_slot(&mut pacer, &mut ios, now, due, &mut timing, &lag);
+        }
+        if now.saturating_duration_since(published) >= PUBLISH_EVERY {
+            published = now;
+            timing.flush(&SEND_TIMING);
+            SEND_TIMING.publish();
+        }
+    }
+}
+
+/// Send every packet due at `now` (the earliest due slot was `due`).
+fn send_slot(
+    pacer: &mut Pacer,
+    ios: &mut HashMap<StreamId, Io>,
+    now: Instant,
+    due: Instant,
+    timing: &mut TimingBatch,
+    lag: &LagStats,
+) {
+    let unix = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or_default();
+    let (mut sent, mut errors) = (0u64, 0u64);
+    pacer.handle_timeout(now, unix, |id, kind, bytes| {
+        let Some(io) = ios.get_mut(&id) else { return };
+        let res = match kind {
+            PacketKind::Rtp => io.media.rtp.send_to(bytes, io.media.remote),
+            PacketKind::Rtcp => io.media.rtcp.send_to(bytes, io.rtcp_remote),
         };
-        let unix = SystemTime::now()
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .unwrap_or_default();
-        let (mut sent, mut errors) = (0u64, 0u64);
-        pacer.handle_timeout(now, unix, |id, kind, bytes| {
-            let Some(io) = ios.get_mut(&id) else { return };
-            let res = match kind {
-                PacketKind::Rtp => io.media.rtp.send_to(bytes, io.media.remote),
-                PacketKind::Rtcp => io.media.rtcp.send_to(bytes, io.rtcp_remote),
-            };
-            match res {
-                Ok(_) if kind == PacketKind::Rtp => sent += 1,
-                Ok(_) => {}
-                Err(_) => errors += 1,
+        match res {
+            Ok(_) if kind == PacketKind::Rtp => {
+                sent += 1;
+                let at = Instant::now();
+                timing.record(Measure::Lag, at.saturating_duration_since(due));
+                if let Some(last) = io.last_sent.replace(at) {
+                    let gap = at.saturating_duration_since(last);
+                    timing.record(Measure::IntervalDeviation, gap.abs_diff(PERIOD));
+                }
             }
-            // Read what the callee sent every fifth packet (100 ms): DTMF needs no finer
-            // timing, and a receive per send would double the syscalls.
-            io.sent += 1;
-            if kind == PacketKind::Rtp && io.sent % RECEIVE_EVERY == 0 {
-                receive(io, &mut buf);
-            }
-        });
-        let late = now.saturating_duration_since(due);
-        lag.record(late, sent);
-        while let Some(PacerEvent::PromptDone(id)) = pacer.poll_event() {
-            if let Some(io) = ios.get(&id) {
-                let _ = io.media.events.send(MediaEvent::PromptDone);
-            }
+            Ok(_) => {}
+            Err(_) => errors += 1,
         }
-        metrics::histogram!(m::RTP_SEND_LAG_SECONDS).record(late.as_secs_f64());
-        metrics::counter!(m::RTP_PACKETS_SENT_TOTAL).increment(sent);
-        // A batch sent more than 2 ms after its slot: its packets count as late (the
-        // issue's bound on send-interval deviation).
-        if late > std::time::Duration::from_millis(2) {
-            metrics::counter!(m::RTP_PACKETS_LATE_TOTAL).increment(sent);
+    });
+    let late = now.saturating_duration_since(due);
+    lag.record(late, sent);
+    while let Some(PacerEvent::PromptDone(id)) = pacer.poll_event() {
+        if let Some(io) = ios.get(&id) {
+            let _ = io.media.events.send(MediaEvent::PromptDone);
         }
-        if errors > 0 {
-            metrics::counter!(m::RTP_SEND_ERRORS_TOTAL).increment(errors);
-        }
+    }
+    metrics::histogram!(m::RTP_SEND_LAG_SECONDS).record(late.as_secs_f64());
+    metrics::counter!(m::RTP_PACKETS_SENT_TOTAL).increment(sent);
+    // A batch sent more than 2 ms after its slot: its packets count as late (the
+    // issue's bound on send-interval deviation).
+    if late > Duration::from_millis(2) {
+        metrics::counter!(m::RTP_PACKETS_LATE_TOTAL).increment(sent);
+    }
+    if errors > 0 {
+        metrics::counter!(m::RTP_SEND_ERRORS_TOTAL).increment(errors);
     }
 }
 
@@ -295,11 +313,14 @@ fn raise_priority(p: u8) {
     }
 }
 
-fn apply(c: Cmd, pacer: &mut Pacer, ios: &mut HashMap<StreamId, Io>) {
+fn apply(c: Cmd, pacer: &mut Pacer, ios: &mut HashMap<StreamId, Io>, reactor: &Reactor) {
     match c {
         Cmd::Add(id, spec, media) => {
             let _ = media.rtp.set_nonblocking(true);
             let _ = media.rtcp.set_nonblocking(true);
+            if let Err(e) = reactor.add_socket(&media.rtp, id.0) {
+                tracing::warn!(error = %e, "RTP socket not watched; DTMF from this call is lost.");
+            }
             let now = Instant::now();
             let mut rtcp_remote = media.remote;
             rtcp_remote.set_port(media.remote.port().wrapping_add(1));
@@ -307,11 +328,11 @@ fn apply(c: Cmd, pacer: &mut Pacer, ios: &mut HashMap<StreamId, Io>) {
             ios.insert(
                 id,
                 Io {
-                    sent: 0,
                     media,
                     rtcp_remote,
                     dtmf: DtmfReceiver::default(),
                     started: now,
+                    last_sent: None,
                 },
             );
         }
@@ -325,14 +346,16 @@ fn apply(c: Cmd, pacer: &mut Pacer, ios: &mut HashMap<StreamId, Io>) {
         }
         Cmd::Remove(id) => {
             pacer.remove(id);
-            ios.remove(&id);
+            if let Some(io) = ios.remove(&id) {
+                reactor.remove_socket(&io.media.rtp);
+            }
         }
     }
 }
 
-/// Drain what the callee sent to our RTP port (bounded per tick) and pick out DTMF.
+/// Drain what the callee sent to our RTP port (bounded per wake-up) and pick out DTMF.
 fn receive(io: &mut Io, buf: &mut [u8]) {
-    for _ in 0..64 {
+    for _ in 0..RECEIVE_MAX {
         let Ok((n, _from)) = io.media.rtp.recv_from(buf) else {
             return;
         };
