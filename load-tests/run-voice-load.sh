@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Voice load: 3 SIP trunk simulators + the engine on loopback, then sendbox-load voice: a
-# campaign of CALLS calls with a generated WAV prompt; setups/s from receipts, RTP send-interval
-# deviation and loss from the simulators' stats files, RSS per active call from /proc.
-# Usage: load-tests/run-voice-load.sh [CALLS] [PROMPT_SECONDS]   (env SENDBOX, SENDBOX_LOAD)
+# campaign of CALLS calls with a generated WAV prompt; setups/s from receipts, RTP inter-arrival
+# deviation (kernel receive stamps) and loss from the simulators' stats files, the engine's own
+# per-packet send-interval deviation and slot lag from its metrics endpoint, RSS per call from /proc.
+# Usage: load-tests/run-voice-load.sh [CALLS] [PROMPT_SECONDS]   (env SENDBOX, SENDBOX_LOAD;
+#   RTP_PACERS=n: pacer threads per trunk; RTP_RT=p: SCHED_FIFO priority p for the pacers)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 T=${CARGO_TARGET_DIR:-$here/../target}
@@ -17,6 +19,8 @@ pids=()
 stop() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; pids=(); }
 trap stop EXIT
 cp "$here/configs/sms-throughput.toml" "$work/sendbox.toml"
+if [ -n "${RTP_PACERS:-}" ]; then sed -i "/^rtp_port_max/a rtp_pacer_threads = $RTP_PACERS" "$work/sendbox.toml"; fi
+if [ -n "${RTP_RT:-}" ]; then sed -i "/^rtp_port_max/a rtp_realtime_priority = $RTP_RT" "$work/sendbox.toml"; fi
 stats=()
 for i in 0 1 2; do
   port=$((5071 + i)); per_sim=$(( (CALLS + 2 - i) / 3 ))  # the driver sends call k to operator k % 3

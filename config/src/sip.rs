@@ -63,6 +63,19 @@ pub struct SipConfig {
     /// Highest local RTP port (default 29999). Trunks sharing a `local_ip` need disjoint ranges.
     #[serde(default = "rtp_max")]
     pub rtp_port_max: u16,
+    /// RTP pacer threads for this trunk, each driving its share of the calls with one timer
+    /// (default 1).
+    #[serde(default = "one")]
+    pub rtp_pacer_threads: u8,
+    /// Run the pacer threads at this `SCHED_FIFO` priority (1-99) so other work on the host
+    /// cannot delay packets (needs CAP_SYS_NICE; refused: a warning, normal priority). Absent
+    /// (the default): normal priority.
+    #[serde(default)]
+    pub rtp_realtime_priority: Option<u8>,
+}
+
+fn one() -> u8 {
+    1
 }
 
 impl SipConfig {

@@ -223,6 +223,20 @@ fn check_sip(errs: &mut Errors, at: &str, s: &SipConfig) {
             ),
         );
     }
+    if s.rtp_pacer_threads == 0 {
+        errs.push(
+            format!("{at}.rtp_pacer_threads"),
+            "must be at least 1, got 0".to_owned(),
+        );
+    }
+    if let Some(p) = s.rtp_realtime_priority
+        && !(1..=99).contains(&p)
+    {
+        errs.push(
+            format!("{at}.rtp_realtime_priority"),
+            format!("must be a SCHED_FIFO priority 1-99, got {p}"),
+        );
+    }
     if s.rtp_port_min == 0 || s.rtp_port_min >= s.rtp_port_max {
         errs.push(
             format!("{at}.rtp_port_max"),

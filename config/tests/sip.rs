@@ -81,3 +81,41 @@ fn sip_auth_needs_user_and_password_together() {
         "{errors:#?}"
     );
 }
+
+#[test]
+fn rtp_pacer_options_default_and_are_range_checked() {
+    let c = parse(BASE).unwrap();
+    let s = c.operators[0].sip.as_ref().unwrap();
+    assert_eq!((s.rtp_pacer_threads, s.rtp_realtime_priority), (1, None));
+    let text = BASE.replace(
+        "auth_user = \"sb\"",
+        "auth_user = \"sb\"\nrtp_pacer_threads = 2\nrtp_realtime_priority = 10",
+    );
+    let c = parse(&text).unwrap();
+    let s = c.operators[0].sip.as_ref().unwrap();
+    assert_eq!(
+        (s.rtp_pacer_threads, s.rtp_realtime_priority),
+        (2, Some(10))
+    );
+    let errors = invalid(
+        &text
+            .replace("rtp_pacer_threads = 2", "rtp_pacer_threads = 0")
+            .replace("rtp_realtime_priority = 10", "rtp_realtime_priority = 100"),
+    );
+    assert!(
+        has(
+            &errors,
+            "operators.kcell.sip.rtp_pacer_threads",
+            "at least 1"
+        ),
+        "{errors:#?}"
+    );
+    assert!(
+        has(
+            &errors,
+            "operators.kcell.sip.rtp_realtime_priority",
+            "1-99, got 100"
+        ),
+        "{errors:#?}"
+    );
+}

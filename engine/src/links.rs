@@ -288,6 +288,8 @@ fn sip_config(
     cfg.local_ip = s.local_ip;
     cfg.local_sip_port = s.local_port;
     cfg.rtp_port_range = s.rtp_port_min..=s.rtp_port_max;
+    cfg.pacer_threads = usize::from(s.rtp_pacer_threads.max(1));
+    cfg.rtp_realtime_priority = s.rtp_realtime_priority.map(|p| p.clamp(1, 99));
     cfg.auth_user.clone_from(&s.auth_user);
     cfg.auth_password = s.auth_password.as_ref().map(|p| p.expose().to_owned());
     cfg.from_uri.clone_from(&s.from_uri);

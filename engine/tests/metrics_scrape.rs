@@ -109,6 +109,7 @@ fn voice_names() -> BTreeSet<&'static str> {
         v::RTP_SEND_LAG_SECONDS,
         v::DTMF_DIGITS_TOTAL,
         v::RTP_PACKETS_LATE_TOTAL,
+        v::RTP_SEND_TIMING_SECONDS,
     ]
     .into_iter()
     .collect()

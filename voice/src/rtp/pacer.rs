@@ -261,8 +261,16 @@ fn build_packet(s: &mut Stream, buf: &mut [u8]) -> usize {
     let mut payload = [ALAW_SILENCE; FRAME];
     let end = (s.pos + FRAME).min(s.total);
     if !prompt.is_empty() {
-        for (k, p) in (s.pos..end).enumerate() {
-            payload[k] = prompt[p % prompt.len()];
+        // Copy whole runs (a frame may wrap from one repeat into the next); a `%` per byte
+        // was a tenth of the pacer's CPU at 5,000 calls.
+        let mut k = 0;
+        let mut p = s.pos;
+        while p < end {
+            let at = p % prompt.len();
+            let n = (end - p).min(prompt.len() - at);
+            payload[k..k + n].copy_from_slice(&prompt[at..at + n]);
+            k += n;
+            p += n;
         }
     }
     if s.spec.codec == Codec::Pcmu {

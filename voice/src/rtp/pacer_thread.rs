@@ -44,7 +44,7 @@ use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::net::{SocketAddr, UdpSocket};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime};
 use tokio::sync::mpsc::UnboundedSender;
@@ -117,13 +117,17 @@ impl PacerThread {
         let active = Arc::new(AtomicU64::new(0));
         let lag = Arc::new(LagStats::default());
         let (a, l) = (active.clone(), lag.clone());
+        // Pacers started together would all wake at the same instant each millisecond and
+        // queue behind one another on a small machine; shift each one's slot grid by a
+        // quarter of a millisecond from the previous one's.
+        let phase = PHASE_STEP * (NEXT_PHASE.fetch_add(1, Ordering::Relaxed) % PHASES);
         let join = std::thread::Builder::new()
             .name(name.into())
             .spawn(move || {
                 if let Some(p) = realtime {
                     raise_priority(p);
                 }
-                run(rx, reactor, a, l)
+                run(rx, reactor, a, l, phase)
             })?;
         Ok(PacerThread {
             tx,
@@ -186,6 +190,10 @@ impl Drop for PacerThread {
 const RECEIVE_MAX: usize = 64;
 /// How often the thread publishes the process's send-timing gauges.
 const PUBLISH_EVERY: Duration = Duration::from_secs(1);
+/// Slot-grid offsets handed to successive pacer threads.
+const PHASES: u32 = 4;
+const PHASE_STEP: Duration = Duration::from_micros(250);
+static NEXT_PHASE: AtomicU32 = AtomicU32::new(0);
 /// The packet period, for the send-interval deviation.
 const PERIOD: Duration = Duration::from_millis(20);
 
@@ -197,8 +205,14 @@ struct Io {
     last_sent: Option<Instant>,
 }
 
-fn run(rx: Receiver<Cmd>, mut reactor: Reactor, active: Arc<AtomicU64>, lag: Arc<LagStats>) {
-    let mut pacer = Pacer::new(Instant::now());
+fn run(
+    rx: Receiver<Cmd>,
+    mut reactor: Reactor,
+    active: Arc<AtomicU64>,
+    lag: Arc<LagStats>,
+    phase: Duration,
+) {
+    let mut pacer = Pacer::new(Instant::now() + phase);
     let mut ios: HashMap<StreamId, Io> = HashMap::new();
     let mut buf = [0u8; 1500];
     let mut timing = TimingBatch::default();
