@@ -139,9 +139,17 @@ impl RtpPool {
             .insert(remote, meter);
     }
 
-    /// Stop metering `remote` and return its meter.
+    /// Stop metering `remote` and return its meter. What the socket already holds is read
+    /// first: the caller's last packets were sent before its BYE, but may still wait there
+    /// for the receive thread's next drain.
     pub(crate) fn unregister(&self, idx: usize, remote: SocketAddr) -> Option<RtpMeter> {
-        let mut table = self.tables[idx % self.tables.len()].lock();
+        let table = &self.tables[idx % self.tables.len()];
+        let socket = &self.sockets[idx % self.sockets.len()];
+        thread_local! {
+            static DRAINER: std::cell::RefCell<Drainer> = std::cell::RefCell::new(Drainer::new());
+        }
+        DRAINER.with_borrow_mut(|d| drain_into(socket, table, d));
+        let mut table = table.lock();
         let meter = table.calls.remove(&remote)?;
         table.finished_lost += meter.lost();
         table.finished_duplicates += meter.duplicates;
@@ -207,28 +215,33 @@ fn receive_loop(sockets: &[Arc<UdpSocket>], tables: &[Arc<Mutex<Table>>], stop: 
     let mut drainer = Drainer::new();
     while !stop.load(Ordering::Relaxed) {
         std::thread::sleep(DRAIN_EVERY);
-        let clock = ClockPair::now();
         for (socket, table) in sockets.iter().zip(tables) {
-            loop {
-                let n = match drainer.recv(socket) {
-                    Ok(n) => n,
-                    Err(e) => {
-                        tracing::debug!(error = %e, "RTP receive error.");
-                        break;
-                    }
-                };
-                let mut t = table.lock();
-                for (from, data, at) in drainer.datagrams(&clock) {
-                    match from {
-                        Some(from) => t.on_datagram(at, from, data),
-                        None => t.unmatched += 1,
-                    }
-                }
-                drop(t);
-                if n < BATCH {
-                    break;
-                }
+            drain_into(socket, table, &mut drainer);
+        }
+    }
+}
+
+/// Read everything `socket` holds into its table. The table stays locked across each receive,
+/// so two threads draining one socket cannot process its datagrams out of order.
+fn drain_into(socket: &UdpSocket, table: &Mutex<Table>, drainer: &mut Drainer) {
+    loop {
+        let clock = ClockPair::now();
+        let mut t = table.lock();
+        let n = match drainer.recv(socket) {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::debug!(error = %e, "RTP receive error.");
+                return;
             }
+        };
+        for (from, data, at) in drainer.datagrams(&clock) {
+            match from {
+                Some(from) => t.on_datagram(at, from, data),
+                None => t.unmatched += 1,
+            }
+        }
+        if n < BATCH {
+            return;
         }
     }
 }
@@ -279,5 +292,25 @@ mod tests {
         assert_eq!((stats.rtp_packets, stats.rtp_unmatched), (1, 1));
         let meter = pool.unregister(0, sender.local_addr().unwrap()).unwrap();
         assert_eq!(meter.packets, 1);
+    }
+
+    #[test]
+    fn packets_queued_before_unregistering_are_counted() {
+        let pool = RtpPool::start([127, 0, 0, 1].into(), 1).unwrap();
+        let sender = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let from = sender.local_addr().unwrap();
+        pool.register(0, from, RtpMeter::new(Duration::from_millis(20), None));
+        for seq in 0..20u16 {
+            let pkt = rtp_rs::RtpPacketBuilder::new()
+                .payload_type(8)
+                .sequence(seq.into())
+                .payload(&[0; 160])
+                .build()
+                .unwrap();
+            sender.send_to(&pkt, pool.addr(0)).unwrap();
+        }
+        // Straight away, before the receive thread's next drain may have run.
+        let meter = pool.unregister(0, from).unwrap();
+        assert_eq!((meter.packets, meter.lost(), meter.reordered), (20, 0, 0));
     }
 }
