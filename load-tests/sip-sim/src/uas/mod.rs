@@ -400,6 +400,9 @@ impl Uas {
         call.result = Some(CallResult::Answered);
         call.answered_at = Some(now);
         self.io.count(Count::Answered);
+        // Meter the caller's media before the 200 OK leaves: a quick caller may send its first
+        // RTP packet as soon as the answer arrives.
+        start_media(&mut self.io, call);
         send_final(
             &mut self.io,
             call,
@@ -409,7 +412,6 @@ impl Uas {
             Some((&contact, body)),
             false,
         );
-        start_media(&mut self.io, call);
         if let Some(Behaviour::Answer {
             hangup_after, dtmf, ..
         }) = &call.active
