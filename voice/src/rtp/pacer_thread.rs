@@ -14,10 +14,11 @@
 //! socket only. Sharing one socket per pacer would batch, but would advertise one port for
 //! hundreds of calls and demultiplex what callees send by address, which breaks when many
 //! calls go to one media address (a trunk's media gateway, or our simulator). io_uring could
-//! submit a slot's sends on many sockets in one syscall; it needs `unsafe` (buffers shared
-//! with the kernel) and saves only the syscall entry: on loopback the cost of a send is the
-//! delivery itself, and measured at 5,000 calls the per-packet `send_to` keeps p99 deviation
-//! well under the 2 ms target (load-tests/RESULTS.md), so the simpler path stays.
+//! submit a slot's sends on many sockets in one syscall, but needs `unsafe` (buffers shared
+//! with the kernel) and saves only the syscall entry and fd lookup: profiled at 5,000 calls on
+//! loopback, a send's cost is the kernel's UDP/IP path and the receiver's delivery (~3.5 µs),
+//! not the entry. What decides the p99 is whether the thread gets a CPU on time (see
+//! `rtp_realtime_priority` and load-tests/RESULTS.md).
 //!
 //! ```no_run
 //! # use sendbox_voice::rtp::pacer_thread::{PacerThread, MediaStream};
