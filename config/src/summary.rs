@@ -196,11 +196,16 @@ fn write_operator(
         };
         writeln!(
             o,
-            "        local {} SIP {local_port}, RTP {}..={} ({} calls)",
+            "        local {} SIP {local_port}, RTP {}..={} ({} calls), {} pacer thread(s) at {}",
             s.local_ip,
             s.rtp_port_min,
             s.rtp_port_max,
-            s.rtp_port_pairs()
+            s.rtp_port_pairs(),
+            s.rtp_pacer_threads,
+            s.rtp_realtime_priority.map_or_else(
+                || "normal priority".to_owned(),
+                |p| format!("SCHED_FIFO {p}")
+            ),
         )?;
     }
     if let Some(rule) = &op.window {
