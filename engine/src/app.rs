@@ -143,6 +143,9 @@ impl App {
     }
 
     /// Re-admit what was accepted but not final when the engine last stopped.
+    ///
+    /// A call between attempts continues with its next attempt number (the attempt limit
+    /// counts the attempts before the stop) and its receipt still includes their fees.
     async fn resume_unfinished(&self) -> anyhow::Result<()> {
         let rows = self
             .store
@@ -195,6 +198,10 @@ impl App {
                 reserved: 0,
                 accepted_at: r.accepted_at,
             };
+            let (attempt, earlier) =
+                continued_attempts(u.billed, u.handoff.as_ref().map(|h| h.cost_tiyn));
+            let ready = Ready { attempt, ..ready };
+            self.core.restore_earlier_attempts(ready.id, earlier);
             if u.handoff.is_some() {
                 // Handed off before the stop: the operator has it. Its receipt may still come
                 // on the same link (SMPP receipts are matched by message id); if none comes it
@@ -283,5 +290,46 @@ pub fn blacklist_sources(config: &Config) -> BlacklistSources {
             .enumerate()
             .filter_map(|(i, a)| a.blacklist.clone().map(|p| (AccountId(i as u32), vec![p])))
             .collect(),
+    }
+}
+
+/// Where a dispatch interrupted by a restart continues, from the ledger: its attempt number
+/// and what its earlier attempts were debited. Handed off (`handoff_cost`): the current attempt
+/// is the last billed one and its own fee is the handoff's. Not handed off: the next attempt.
+fn continued_attempts(billed: sendbox_store::BilledSoFar, handoff_cost: Option<i64>) -> (u16, i64) {
+    match handoff_cost {
+        Some(cost) => (billed.attempts.max(1), (billed.debited_tiyn - cost).max(0)),
+        None => (billed.attempts.saturating_add(1), billed.debited_tiyn),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::continued_attempts;
+    use sendbox_store::BilledSoFar;
+
+    fn billed(attempts: u16, debited_tiyn: i64) -> BilledSoFar {
+        BilledSoFar {
+            attempts,
+            debited_tiyn,
+        }
+    }
+
+    #[test]
+    fn a_new_dispatch_starts_at_attempt_one_with_nothing_earlier() {
+        assert_eq!(continued_attempts(billed(0, 0), None), (1, 0));
+    }
+
+    #[test]
+    fn a_call_waiting_for_its_retry_continues_with_the_next_attempt_and_keeps_the_fees() {
+        // Attempt 1 (fee 500) was busy; attempt 2 (fee 500 + 90 for seconds) hung up early.
+        assert_eq!(continued_attempts(billed(2, 1090), None), (3, 1090));
+    }
+
+    #[test]
+    fn a_handed_off_dispatch_keeps_its_attempt_and_counts_only_the_ones_before() {
+        assert_eq!(continued_attempts(billed(2, 1000), Some(500)), (2, 500));
+        // An SMS handed off once: nothing earlier.
+        assert_eq!(continued_attempts(billed(1, 1200), Some(1200)), (1, 0));
     }
 }

@@ -228,6 +228,14 @@ impl Core {
         }
     }
 
+    /// After a restart: what the earlier attempts of a call cost (in the ledger already), so
+    /// its receipt still sums every attempt it was billed for.
+    pub fn restore_earlier_attempts(&self, id: sendbox_dispatch::DispatchId, tiyn: i64) {
+        if tiyn > 0 {
+            self.earlier_attempts.insert(id.0, tiyn);
+        }
+    }
+
     /// After a restart: a dispatch that was handed off (and debited) before the stop.
     pub fn restore_handed_off(&self, d: &mut Ready, at: jiff::Timestamp, debited: i64) {
         d.reserved = debited;

@@ -226,7 +226,9 @@ async fn to_ops(r: Record, names: &Names, store: &Arc<dyn Store>, ops: &mut Vec<
                     dispatch_id: Some(ready.id.0),
                     account: account.clone(),
                     kind: LedgerKind::Debit,
-                    attempt: ready.attempt.saturating_add(1000),
+                    attempt: ready
+                        .attempt
+                        .saturating_add(sendbox_store::SECONDS_DEBIT_ATTEMPT_OFFSET),
                     amount_tiyn: -extra_debit,
                     at: outcome.at,
                 }));

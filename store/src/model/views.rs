@@ -51,7 +51,25 @@ pub struct Unfinished {
     pub row: DispatchRow,
     /// Its handoff, if it happened (then wait for the outcome rather than resend).
     pub handoff: Option<Handoff>,
+    /// What its attempts so far were billed, from the ledger: the highest attempt number with
+    /// a debit at handoff, and the sum of every debit of the dispatch (positive). A voice call
+    /// retried after a restart continues from here: its next attempt number, and a receipt
+    /// whose cost still includes the fees of the attempts before the stop.
+    pub billed: BilledSoFar,
 }
+
+/// The ledger's view of one dispatch's attempts; see [`Unfinished::billed`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BilledSoFar {
+    /// Highest attempt with a handoff debit (0: never handed off).
+    pub attempts: u16,
+    /// Every debit of the dispatch so far, in tiyn (positive).
+    pub debited_tiyn: i64,
+}
+
+/// Ledger `attempt` numbers from this offset up are the per-second charges of answered calls
+/// (`attempt + SECONDS_DEBIT_ATTEMPT_OFFSET`), so one attempt's two debits keep distinct keys.
+pub const SECONDS_DEBIT_ATTEMPT_OFFSET: u16 = 1000;
 
 /// One line of the compliance history: who sent what to a number, when, with what result.
 #[derive(Debug, Clone, PartialEq, Eq)]

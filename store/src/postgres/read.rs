@@ -244,13 +244,31 @@ pub(crate) async fn history(
 }
 
 pub(crate) async fn unfinished(c: &Client) -> Result<Vec<Unfinished>, StoreError> {
+    // After the 20 dispatch columns: the dispatch's debits so far and its last billed attempt.
     let sql = format!(
-        "SELECT {DISPATCH_COLS} FROM dispatches WHERE id IN (SELECT id FROM open_dispatches) ORDER BY id"
+        "SELECT {DISPATCH_COLS},
+            (SELECT COALESCE(-SUM(amount_tiyn), 0)::int8 FROM ledger l
+             WHERE l.dispatch_id = d.id AND l.kind = 'debit'),
+            (SELECT COALESCE(MAX(attempt), 0)::int8 FROM ledger l
+             WHERE l.dispatch_id = d.id AND l.kind = 'debit'
+               AND l.attempt < {SECONDS_DEBIT_ATTEMPT_OFFSET})
+         FROM dispatches d WHERE id IN (SELECT id FROM open_dispatches) ORDER BY id"
     );
     query(c, &sql, &[])
         .await?
         .iter()
-        .map(|r| dispatch(r).map(|(row, _, handoff)| Unfinished { row, handoff }))
+        .map(|r| {
+            let (row, _, handoff) = dispatch(r)?;
+            let billed = BilledSoFar {
+                attempts: v::small("attempt", r.try_get::<_, i64>(21)?)?,
+                debited_tiyn: r.try_get(20)?,
+            };
+            Ok(Unfinished {
+                row,
+                handoff,
+                billed,
+            })
+        })
         .collect()
 }
 

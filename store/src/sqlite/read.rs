@@ -14,6 +14,18 @@ const DISPATCH_COLS: &str = "id, account, campaign, channel, class, msisdn, oper
     content_ref, sender, segments, reserved_tiyn, accepted_at, not_before, state, state_at,
     handed_off_at, handed_off_local, operator_ref, units, cost_tiyn";
 
+/// Column index of the first of [`BILLED_COLS`] (after the 20 of `DISPATCH_COLS`).
+const BILLED_AT: usize = 20;
+/// A dispatch's debits so far and its last billed attempt (`d` is the dispatches table).
+fn billed_cols() -> String {
+    format!(
+        "(SELECT COALESCE(-SUM(amount_tiyn), 0) FROM ledger l
+          WHERE l.dispatch_id = d.id AND l.kind = 'debit'),
+         (SELECT COALESCE(MAX(attempt), 0) FROM ledger l
+          WHERE l.dispatch_id = d.id AND l.kind = 'debit' AND l.attempt < {SECONDS_DEBIT_ATTEMPT_OFFSET})"
+    )
+}
+
 /// Runs `f`; pins the closure's error type to [`StoreError`].
 fn try_row<T>(f: impl FnOnce() -> Result<T, StoreError>) -> Result<T, StoreError> {
     f()
@@ -238,10 +250,23 @@ pub(crate) fn history(
 
 pub(crate) fn unfinished(conn: &Connection) -> Result<Vec<Unfinished>, StoreError> {
     let mut s = conn.prepare_cached(&format!(
-        "SELECT {DISPATCH_COLS} FROM dispatches WHERE id IN (SELECT id FROM open_dispatches) ORDER BY id"
+        "SELECT {DISPATCH_COLS}, {} FROM dispatches d
+         WHERE id IN (SELECT id FROM open_dispatches) ORDER BY id",
+        billed_cols()
     ))?;
     collect(s.query_map([], |r| {
-        Ok(dispatch(r).map(|(row, _, handoff)| Unfinished { row, handoff }))
+        Ok(try_row(|| {
+            let (row, _, handoff) = dispatch(r)?;
+            let billed = BilledSoFar {
+                attempts: v::small("attempt", r.get(BILLED_AT + 1)?)?,
+                debited_tiyn: r.get(BILLED_AT)?,
+            };
+            Ok(Unfinished {
+                row,
+                handoff,
+                billed,
+            })
+        }))
     })?)
 }
 

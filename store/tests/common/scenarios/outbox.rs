@@ -22,6 +22,17 @@ pub async fn unfinished_dispatches_survive_a_restart(db: &Db) {
             at: t(31),
         },
         Final(Box::new(receipt(&rows[3], FinalState::Rejected, t(32)))),
+        // Dispatch 2 as a call on its second attempt: the first attempt's fee and its
+        // per-second charge, then the second attempt's fee at its handoff.
+        Ledger(debit(&rows[1], 500, t(10))),
+        Ledger(LedgerRow {
+            attempt: SECONDS_DEBIT_ATTEMPT_OFFSET + 1,
+            ..debit(&rows[1], 90, t(20))
+        }),
+        Ledger(LedgerRow {
+            attempt: 2,
+            ..debit(&rows[1], 500, t(30))
+        }),
     ])
     .await
     .unwrap();
@@ -37,6 +48,16 @@ pub async fn unfinished_dispatches_survive_a_restart(db: &Db) {
     assert_eq!(open[1].row.state, DispatchState::HandedOff);
     assert_eq!(open[1].handoff, Some(handoff(t(30))));
     assert_eq!(open[2].row.state, DispatchState::Deferred);
+    assert_eq!(
+        open[1].billed,
+        BilledSoFar {
+            attempts: 2,
+            debited_tiyn: 1090
+        },
+        "the ledger's attempts and debits of the unfinished call"
+    );
+    assert_eq!(open[0].billed, BilledSoFar::default());
+    assert_eq!(open[2].billed, BilledSoFar::default());
 }
 
 pub async fn history_lists_every_dispatch_to_a_number(db: &Db) {
