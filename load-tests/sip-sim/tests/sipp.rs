@@ -76,9 +76,10 @@ fn sipp_uas(file: &str, port: u16, media_port: u16, dir: &std::path::Path) -> Ch
         .expect("sipp starts")
 }
 
-/// Send the INVITE until sipp (still starting) answers with anything.
+/// Send the INVITE until sipp (still starting) answers with anything: every 100 ms for up to
+/// 15 s (a loaded CI machine once took longer than 2 s to start sipp).
 async fn invite_until_heard(uac: &Uac, branch: &str) -> rsip::Response {
-    for _ in 0..20 {
+    for _ in 0..150 {
         uac.invite(InviteOpts {
             cseq: 1,
             branch,
