@@ -13,6 +13,7 @@
 //! A 200 that crosses our CANCEL is ACKed and immediately ended with BYE: it is reported as
 //! `Answered` (the trunk bills it) with `heard_ms = 0` and error `sip:200-after-cancel`.
 
+use crate::config::SipTransport;
 use crate::outcome::{CancelReason, classify};
 use crate::sdp::{self, MediaAnswer};
 use crate::sip::dialog::{Credential, Dialog};
@@ -118,6 +119,7 @@ enum Phase {
 #[derive(Debug)]
 pub struct Call {
     p: CallParams,
+    reliable: bool,
     dialog: Dialog,
     phase: Phase,
     invite_tx: Option<ClientTransaction>,
@@ -142,12 +144,19 @@ pub struct Call {
 }
 
 impl Call {
-    /// A call, not started yet.
+    /// A call over UDP, not started yet.
     pub fn new(p: CallParams) -> Result<Self, MsgError> {
-        let dialog = Dialog::new(&p.from_uri, &p.to_uri, p.local_sip)?;
+        Self::over(p, SipTransport::Udp)
+    }
+
+    /// A call whose SIP goes over `transport` (Via, Contact and the transaction timers
+    /// follow it), not started yet.
+    pub fn over(p: CallParams, transport: SipTransport) -> Result<Self, MsgError> {
+        let dialog = Dialog::new(&p.from_uri, &p.to_uri, p.local_sip)?.with_transport(transport);
         let offer = sdp::offer(p.rtp_addr.ip(), p.rtp_addr.port(), 1);
         Ok(Call {
             p,
+            reliable: transport.is_reliable(),
             dialog,
             phase: Phase::Idle,
             invite_tx: None,
@@ -213,7 +222,7 @@ impl Call {
             return;
         }
         let req = self.dialog.invite(self.offer.clone(), None);
-        self.invite_tx = Some(ClientTransaction::new(now, req, self.p.t1));
+        self.invite_tx = Some(self.transaction(now, req));
         self.phase = Phase::Inviting;
         self.times.invite = Some(now);
         self.out.push_back(CallOutput::InviteSent);
@@ -326,7 +335,10 @@ impl Call {
                 match o {
                     TxOutput::Transmit(b) => self.out.push_back(CallOutput::Transmit(b)),
                     TxOutput::Response(r) => self.on_invite_response(now, *r),
-                    TxOutput::TimedOut => self.on_invite_timeout(now),
+                    TxOutput::TimedOut => self.on_invite_timeout(now, 408, "sip:timeout"),
+                    TxOutput::TransportError => {
+                        self.on_invite_timeout(now, 503, "sip:transport-error")
+                    }
                 }
             }
             while let Some(o) = self
@@ -348,7 +360,7 @@ impl Call {
                 match o {
                     TxOutput::Transmit(b) => self.out.push_back(CallOutput::Transmit(b)),
                     TxOutput::Response(r) if r.status_code.code() < 200 => {}
-                    TxOutput::Response(_) | TxOutput::TimedOut => {
+                    TxOutput::Response(_) | TxOutput::TimedOut | TxOutput::TransportError => {
                         if self.phase == Phase::Ending {
                             self.finish(now);
                         }
@@ -361,17 +373,22 @@ impl Call {
         }
     }
 
-    fn on_invite_timeout(&mut self, now: Instant) {
+    /// No final response to the INVITE: Timer B (`status` 408) or a transport error (503).
+    fn on_invite_timeout(&mut self, now: Instant, status: u16, error: &str) {
         if self.phase != Phase::Inviting {
             return;
         }
-        self.status = if self.cancel_sent.is_some() { 487 } else { 408 };
+        self.status = if self.cancel_sent.is_some() {
+            487
+        } else {
+            status
+        };
         let (state, retry) = if self.cancel_sent.is_some() {
             classify(487, self.cancel)
         } else {
             (FinalState::Failed, true)
         };
-        self.result = Some((state, retry, Some("sip:timeout".into())));
+        self.result = Some((state, retry, Some(error.into())));
         self.finish(now);
     }
 
@@ -405,7 +422,7 @@ impl Call {
         }
         let Some(inv) = &self.invite_tx else { return };
         let cancel = Dialog::cancel(inv.request());
-        self.cancel_tx = Some(ClientTransaction::new(now, cancel, self.p.t1));
+        self.cancel_tx = Some(self.transaction(now, cancel));
         self.cancel_sent = Some(now);
         self.pump(now);
     }
@@ -415,7 +432,7 @@ impl Call {
             self.stop_media(now);
         }
         let bye = self.dialog.request(Method::Bye);
-        self.bye_tx = Some(ClientTransaction::new(now, bye, self.p.t1));
+        self.bye_tx = Some(self.transaction(now, bye));
         self.result = Some(result);
         self.times.end = Some(now);
         self.phase = Phase::Ending;

@@ -5,6 +5,25 @@
 use super::*;
 
 impl Call {
+    /// The transport lost the connection (TCP): transactions still waiting for a final
+    /// response cannot get it (responses come back on the request's connection), so they end
+    /// now with a transport error (RFC 3261 §17.1.4) instead of waiting for Timer B/F. An
+    /// answered call without a transaction in flight plays on.
+    pub fn handle_transport_error(&mut self, now: Instant) {
+        for tx in [&mut self.invite_tx, &mut self.cancel_tx, &mut self.bye_tx]
+            .into_iter()
+            .flatten()
+        {
+            tx.handle_transport_error();
+        }
+        self.pump(now);
+    }
+
+    /// A client transaction for `req` over this call's transport.
+    pub(super) fn transaction(&self, now: Instant, req: Request) -> ClientTransaction {
+        ClientTransaction::over(now, req, self.p.t1, self.reliable)
+    }
+
     pub(super) fn on_response(&mut self, now: Instant, r: Response) {
         let m: SipMessage = r.into();
         let (Ok(branch), Ok((_, method))) = (msg::branch(&m), msg::cseq(&m)) else {
@@ -135,7 +154,7 @@ impl Call {
             self.out
                 .push_back(CallOutput::Transmit(msg::encode(self.dialog.ack(seq))));
             let bye = self.dialog.request(Method::Bye);
-            self.bye_tx = Some(ClientTransaction::new(now, bye, self.p.t1));
+            self.bye_tx = Some(self.transaction(now, bye));
             return;
         }
         self.status = r.status_code.code();
@@ -186,7 +205,7 @@ impl Call {
                 if let Some(old) = &self.invite_tx {
                     self.retransmits += old.retransmits();
                 }
-                self.invite_tx = Some(ClientTransaction::new(now, req, self.p.t1));
+                self.invite_tx = Some(self.transaction(now, req));
                 self.provisional = false;
             }
             Some(Err(e)) => {

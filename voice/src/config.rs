@@ -13,12 +13,39 @@ use std::net::IpAddr;
 use std::ops::RangeInclusive;
 use std::time::Duration;
 
-/// SIP transport toward the trunk. Only UDP is implemented.
+/// SIP transport toward the trunk. RTP is UDP either way.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SipTransport {
     /// SIP over UDP (RFC 3261 unreliable transport: retransmission timers apply).
     #[default]
     Udp,
+    /// SIP over one persistent TCP connection per trunk (reliable: no retransmissions,
+    /// Timers D and K are zero; messages framed by Content-Length, RFC 3261 §18.3).
+    Tcp,
+}
+
+impl SipTransport {
+    /// True for a reliable (stream) transport: the transaction layer does not retransmit.
+    pub fn is_reliable(self) -> bool {
+        self == SipTransport::Tcp
+    }
+
+    /// The Via transport token (`SIP/2.0/<token>`).
+    pub fn via_token(self) -> &'static str {
+        match self {
+            SipTransport::Udp => "UDP",
+            SipTransport::Tcp => "TCP",
+        }
+    }
+
+    /// The SIP URI parameter naming the transport (`;transport=tcp`); empty for UDP, the
+    /// default a URI without the parameter means.
+    pub fn uri_param(self) -> &'static str {
+        match self {
+            SipTransport::Udp => "",
+            SipTransport::Tcp => ";transport=tcp",
+        }
+    }
 }
 
 /// One SIP trunk of one operator.

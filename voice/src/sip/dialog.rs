@@ -13,6 +13,7 @@
 //! assert_eq!(invite.method, rsip::Method::Invite);
 //! ```
 
+use crate::config::SipTransport;
 use crate::sip::msg::{self, MsgError};
 use rsip::headers as h;
 use rsip::{Header, Headers, Method, Request, Response};
@@ -32,6 +33,7 @@ pub enum Credential {
 pub struct Dialog {
     call_id: String,
     local: SocketAddr,
+    transport: SipTransport,
     from: String,
     to_uri: String,
     remote_tag: Option<String>,
@@ -51,6 +53,7 @@ impl Dialog {
         Ok(Dialog {
             call_id: msg::new_call_id(&local.ip().to_string()),
             local,
+            transport: SipTransport::Udp,
             from: format!("<{from_uri}>;tag={}", msg::new_tag()),
             to_uri: format!("<{to_uri}>"),
             remote_tag: None,
@@ -60,6 +63,14 @@ impl Dialog {
             remote_cseq: None,
             contact: format!("<sip:sendbox@{local}>"),
         })
+    }
+
+    /// The same dialog over `transport` (UDP unless told): the Via transport token and the
+    /// Contact's `;transport=` parameter follow it.
+    pub fn with_transport(mut self, transport: SipTransport) -> Self {
+        self.transport = transport;
+        self.contact = format!("<sip:sendbox@{}{}>", self.local, transport.uri_param());
+        self
     }
 
     /// The Call-ID.
@@ -190,9 +201,20 @@ impl Dialog {
 
     fn build(&self, method: Method, cseq: u32, branch: &str) -> Request {
         let mut headers = Headers::default();
+        // rport (RFC 3581) only matters for datagrams; over TCP the answer follows the
+        // connection.
+        let rport = if self.transport.is_reliable() {
+            ""
+        } else {
+            ";rport"
+        };
         msg::push::<h::Via>(
             &mut headers,
-            format!("SIP/2.0/UDP {};branch={branch};rport", self.local),
+            format!(
+                "SIP/2.0/{} {};branch={branch}{rport}",
+                self.transport.via_token(),
+                self.local
+            ),
         );
         msg::push::<h::MaxForwards>(&mut headers, "70");
         for r in &self.route_set {

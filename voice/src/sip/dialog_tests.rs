@@ -118,3 +118,27 @@ fn forked_2xx_from_another_tag_is_refused_after_confirmation() {
     let other = msg::response_to(&inv, 200, Some("other"));
     assert!(!d.on_invite_response(&other));
 }
+
+#[test]
+fn over_tcp_via_says_tcp_with_our_sent_by_and_contact_carries_transport_tcp() {
+    let mut d = dialog().with_transport(crate::config::SipTransport::Tcp);
+    let t = text(d.invite(Vec::new(), None));
+    assert!(
+        t.contains("Via: SIP/2.0/TCP 10.0.0.1:5062;branch=z9hG4bK"),
+        "{t}"
+    );
+    assert!(!t.contains("rport"), "{t}");
+    assert!(
+        t.contains("Contact: <sip:sendbox@10.0.0.1:5062;transport=tcp>"),
+        "{t}"
+    );
+    let udp = text(dialog().invite(Vec::new(), None));
+    assert!(
+        udp.contains("Via: SIP/2.0/UDP 10.0.0.1:5062;branch="),
+        "{udp}"
+    );
+    assert!(
+        udp.contains(";rport") && !udp.contains("transport=tcp"),
+        "{udp}"
+    );
+}

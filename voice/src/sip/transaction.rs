@@ -1,5 +1,12 @@
 //! RFC 3261 §17.1 client transactions, sans-IO: the INVITE transaction (Timers A, B, D) and
-//! the non-INVITE transaction (Timers E, F, K), for UDP.
+//! the non-INVITE transaction (Timers E, F, K), over UDP or a reliable transport (TCP).
+//!
+//! Over a reliable transport (RFC 3261 §17.1.1.2, §17.1.2.2) Timers A and E are not
+//! started (the transport delivers or fails; nothing is retransmitted), Timers B and F
+//! still bound the wait for a final response, and Timers D and K are zero: a final
+//! response moves the transaction straight to Terminated. A transport failure
+//! ([`ClientTransaction::handle_transport_error`]) terminates a pending transaction and
+//! tells its user ([`TxOutput::TransportError`], RFC 3261 §17.1.4).
 //!
 //! The driver feeds responses whose top-Via branch and CSeq method match into
 //! [`ClientTransaction::handle_input`], calls [`ClientTransaction::handle_timeout`] when
@@ -55,6 +62,9 @@ pub enum TxOutput {
     Response(Box<Response>),
     /// Timer B or F fired: no final response. The user treats it as a 408.
     TimedOut,
+    /// The transport failed before a final response (RFC 3261 §17.1.4: the user treats it
+    /// as a 503).
+    TransportError,
 }
 
 /// Input from the network.
@@ -68,6 +78,7 @@ pub enum TxInput {
 #[derive(Debug)]
 pub struct ClientTransaction {
     invite: bool,
+    reliable: bool,
     state: TxState,
     request: Request,
     encoded: Bytes,
@@ -87,8 +98,14 @@ pub struct ClientTransaction {
 
 impl ClientTransaction {
     /// Start a transaction for `request` (its top Via carries the branch) and queue its
-    /// first transmission. `t1` is the RTT estimate (500 ms by default).
+    /// first transmission, over UDP. `t1` is the RTT estimate (500 ms by default).
     pub fn new(now: Instant, request: Request, t1: Duration) -> Self {
+        Self::over(now, request, t1, false)
+    }
+
+    /// Like [`Self::new`]; `reliable` says the transport is a stream (TCP): no Timer A/E,
+    /// Timer D/K zero.
+    pub fn over(now: Instant, request: Request, t1: Duration, reliable: bool) -> Self {
         let invite = request.method == Method::Invite;
         let encoded = msg::encode(request.clone());
         let branch = msg::branch(&request.clone().into()).unwrap_or_default();
@@ -96,11 +113,12 @@ impl ClientTransaction {
         out.push_back(TxOutput::Transmit(encoded.clone()));
         ClientTransaction {
             invite,
+            reliable,
             state: TxState::Calling,
             request,
             encoded,
             branch,
-            retransmit: Some((now + t1, t1 * 2)),
+            retransmit: (!reliable).then_some((now + t1, t1 * 2)),
             timeout_at: Some(now + t1 * 64),
             linger_until: None,
             ack: None,
@@ -180,9 +198,12 @@ impl ClientTransaction {
                     let ack = msg::encode(self.ack_for(&resp));
                     self.out.push_back(TxOutput::Transmit(ack.clone()));
                     self.ack = Some(ack);
-                    self.linger_until = Some(now + TIMER_D);
+                }
+                if self.reliable {
+                    // Timer D/K = 0: nothing will be retransmitted to absorb.
+                    self.state = TxState::Terminated;
                 } else {
-                    self.linger_until = Some(now + T4);
+                    self.linger_until = Some(now + if self.invite { TIMER_D } else { T4 });
                 }
                 self.out.push_back(TxOutput::Response(Box::new(resp)));
             }
@@ -218,6 +239,22 @@ impl ClientTransaction {
             };
             self.retransmit = Some((now + next, following));
         }
+    }
+
+    /// The transport could not deliver the request or lost the connection its answer would
+    /// come back on: a transaction still waiting for its final response terminates and
+    /// reports [`TxOutput::TransportError`]; otherwise nothing happens.
+    pub fn handle_transport_error(&mut self) {
+        if matches!(self.state, TxState::Calling | TxState::Proceeding) {
+            self.stop_timers();
+            self.state = TxState::Terminated;
+            self.out.push_back(TxOutput::TransportError);
+        }
+    }
+
+    /// True if this transaction runs over a reliable transport.
+    pub fn is_reliable(&self) -> bool {
+        self.reliable
     }
 
     /// The next output, if any.
@@ -316,3 +353,7 @@ pub mod tests_support {
 #[cfg(test)]
 #[path = "transaction_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "transaction_reliable_tests.rs"]
+mod reliable_tests;
