@@ -20,7 +20,7 @@ use crate::metrics as m;
 use crate::rtp::pacer::{StreamId, StreamSpec};
 use crate::rtp::pacer_thread::{MediaEvent, MediaStream, PacerThread};
 use crate::sip::digest::Credentials;
-use crate::transport::{PortLease, RtpPair, RtpPorts, SipTransport};
+use crate::transport::{Inbound, PortLease, RtpPair, RtpPorts, SipTransport};
 use sendbox_dispatch::clock::WallClock;
 use sendbox_dispatch::limiter::Gcra;
 use sendbox_dispatch::{
@@ -138,7 +138,7 @@ async fn setup(cfg: &SipTrunkConfig) -> std::io::Result<Arc<SipTransport>> {
             std::io::Error::new(std::io::ErrorKind::NotFound, "trunk host has no address")
         })?;
     let local = SocketAddr::new(cfg.local_ip, cfg.local_sip_port);
-    SipTransport::bind(local, trunk, cfg.operator.0.to_string()).await
+    SipTransport::open(cfg.transport, local, trunk, cfg.operator.0.to_string()).await
 }
 
 async fn run(
@@ -202,7 +202,7 @@ async fn run(
         operator: operator.clone(),
     });
     shared.up.store(true, Ordering::Release);
-    tracing::info!(operator = %operator, local = %ctx.transport.local_addr(), "Voice trunk up.");
+    tracing::info!(operator = %operator, local = %ctx.transport.local_addr(), transport = ctx.cfg.transport.via_token(), "Voice trunk up.");
 
     'dispatch: loop {
         // Wait for a free call slot.
@@ -217,6 +217,10 @@ async fn run(
                 () = notified => {}
                 () = shutdown.cancelled() => break 'dispatch,
             }
+        }
+        // TCP: no new call while the connection is being reopened.
+        if !ctx.transport.wait_ready(&shutdown).await {
+            break;
         }
         let d = tokio::select! {
             d = queue.pop_wait() => d,

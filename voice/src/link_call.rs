@@ -13,7 +13,13 @@ pub(super) async fn call_task(
 ) {
     let params = CallParams {
         from_uri: ctx.cfg.from_uri.clone(),
-        to_uri: format!("sip:{}@{}:{}", d.msisdn, ctx.cfg.host, ctx.cfg.port),
+        to_uri: format!(
+            "sip:{}@{}:{}{}",
+            d.msisdn,
+            ctx.cfg.host,
+            ctx.cfg.port,
+            ctx.cfg.transport.uri_param()
+        ),
         local_sip: ctx.transport.local_addr(),
         rtp_addr: pair.addr,
         t1: ctx.cfg.t1,
@@ -23,7 +29,7 @@ pub(super) async fn call_task(
         prompt_ms: voice.prompt_ms(),
         repeat: voice.repeat,
     };
-    let mut call = match Call::new(params) {
+    let mut call = match Call::over(params, ctx.transport.kind()) {
         Ok(c) => c,
         Err(e) => {
             let o = Outcome::simple(
@@ -54,6 +60,11 @@ pub(super) async fn call_task(
                 CallOutput::Transmit(b) => {
                     if let Err(e) = ctx.transport.send(&b).await {
                         tracing::debug!(error = %e, "SIP send failed.");
+                        // Over TCP nothing retransmits: the transaction fails now. (Over UDP
+                        // a lost datagram is what Timer A/E are for.)
+                        if ctx.transport.kind().is_reliable() {
+                            call.handle_transport_error(Instant::now());
+                        }
                     }
                 }
                 CallOutput::InviteSent => {
@@ -112,7 +123,8 @@ pub(super) async fn call_task(
         let deadline = call.poll_timeout();
         tokio::select! {
             m = sip_rx.recv() => match m {
-                Some(m) => call.handle_sip(Instant::now(), m),
+                Some(Inbound::Sip(m)) => call.handle_sip(Instant::now(), m),
+                Some(Inbound::TransportLost) => call.handle_transport_error(Instant::now()),
                 None => break,
             },
             ev = media_rx.recv(), if media_open => match ev {

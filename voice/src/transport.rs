@@ -1,124 +1,125 @@
-//! Sockets: one UDP socket per trunk for SIP, demultiplexed by Call-ID to the calls (each
-//! call matches branches to its own transactions), and the pool of RTP/RTCP port pairs.
+//! Sockets: the SIP transport of one trunk — UDP (one socket) or TCP (one persistent
+//! connection) — demultiplexed by Call-ID to the calls (each call matches branches to its
+//! own transactions), and the pool of RTP/RTCP port pairs (RTP is UDP either way).
 //!
-//! Requests from the trunk outside any call are answered here: OPTIONS (keepalive) with
-//! 200, anything else with 481. Responses for no call (late retransmissions of a finished
-//! call) and unparsable datagrams are dropped and counted.
+//! Requests from the trunk outside any call are answered by the [`router`]: OPTIONS
+//! (keepalive) with 200, anything else with 481. Responses for no call (late retransmissions
+//! of a finished call) and unparsable messages are dropped and counted.
 
-use crate::metrics as m;
-use crate::sip::msg;
-use parking_lot::{Mutex, RwLock};
-use rsip::{Method, SipMessage};
-use std::collections::{HashMap, VecDeque};
+use crate::config;
+use parking_lot::Mutex;
+use std::collections::VecDeque;
 use std::io;
 use std::net::{IpAddr, SocketAddr, UdpSocket as StdUdpSocket};
 use std::ops::RangeInclusive;
 use std::sync::Arc;
-use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-/// The SIP socket of one trunk and the routing table of its calls.
+#[path = "transport_framing.rs"]
+pub mod framing;
+#[path = "transport_router.rs"]
+mod router;
+#[path = "transport_tcp.rs"]
+pub mod tcp;
+#[path = "transport_udp.rs"]
+pub mod udp;
+
+pub use router::Inbound;
+pub use tcp::TcpTransport;
+pub use udp::UdpTransport;
+
+/// The SIP transport of one trunk.
 #[derive(Debug)]
-pub struct SipTransport {
-    socket: UdpSocket,
-    trunk: SocketAddr,
-    local: SocketAddr,
-    calls: RwLock<HashMap<String, mpsc::UnboundedSender<SipMessage>>>,
-    operator: String,
+pub enum SipTransport {
+    /// One UDP socket.
+    Udp(UdpTransport),
+    /// One persistent TCP connection.
+    Tcp(TcpTransport),
 }
 
 impl SipTransport {
-    /// Bind `local` and talk to `trunk`. `operator` labels the metrics.
+    /// A UDP transport bound on `local`, talking to `trunk`. `operator` labels the metrics.
     pub async fn bind(
         local: SocketAddr,
         trunk: SocketAddr,
         operator: String,
     ) -> io::Result<Arc<Self>> {
-        let socket = UdpSocket::bind(local).await?;
-        let local = socket.local_addr()?;
-        Ok(Arc::new(SipTransport {
-            socket,
-            trunk,
-            local,
-            calls: RwLock::new(HashMap::new()),
-            operator,
-        }))
+        Ok(Arc::new(SipTransport::Udp(
+            UdpTransport::bind(local, trunk, operator).await?,
+        )))
     }
 
-    /// Our bound address (Via and Contact use it).
+    /// A transport of `kind`: UDP bound on `local`, or TCP connected from `local` to `trunk`.
+    pub async fn open(
+        kind: config::SipTransport,
+        local: SocketAddr,
+        trunk: SocketAddr,
+        operator: String,
+    ) -> io::Result<Arc<Self>> {
+        match kind {
+            config::SipTransport::Udp => Self::bind(local, trunk, operator).await,
+            config::SipTransport::Tcp => Ok(Arc::new(SipTransport::Tcp(
+                TcpTransport::connect(local, trunk, operator).await?,
+            ))),
+        }
+    }
+
+    /// Which transport this is.
+    pub fn kind(&self) -> config::SipTransport {
+        match self {
+            SipTransport::Udp(_) => config::SipTransport::Udp,
+            SipTransport::Tcp(_) => config::SipTransport::Tcp,
+        }
+    }
+
+    /// Our address for Via and Contact (TCP: the current connection's local address).
     pub fn local_addr(&self) -> SocketAddr {
-        self.local
+        match self {
+            SipTransport::Udp(u) => u.local_addr(),
+            SipTransport::Tcp(t) => t.local_addr(),
+        }
+    }
+
+    /// Wait until messages can be sent (TCP: a connection is up); false on `shutdown`.
+    pub async fn wait_ready(&self, shutdown: &CancellationToken) -> bool {
+        match self {
+            SipTransport::Udp(_) => !shutdown.is_cancelled(),
+            SipTransport::Tcp(t) => t.wait_up(shutdown).await,
+        }
     }
 
     /// Route messages with `call_id` to the returned receiver until [`Self::unregister`].
-    pub fn register(&self, call_id: &str) -> mpsc::UnboundedReceiver<SipMessage> {
-        let (tx, rx) = mpsc::unbounded_channel();
-        self.calls.write().insert(call_id.to_string(), tx);
-        rx
+    pub fn register(&self, call_id: &str) -> mpsc::UnboundedReceiver<Inbound> {
+        self.router().register(call_id)
     }
 
     /// Stop routing `call_id`.
     pub fn unregister(&self, call_id: &str) {
-        self.calls.write().remove(call_id);
+        self.router().unregister(call_id)
     }
 
-    /// Send a datagram to the trunk.
+    /// Send one message to the trunk.
     pub async fn send(&self, bytes: &[u8]) -> io::Result<()> {
-        self.socket.send_to(bytes, self.trunk).await.map(|_| ())
+        match self {
+            SipTransport::Udp(u) => u.send(bytes).await,
+            SipTransport::Tcp(t) => t.send(bytes).await,
+        }
     }
 
-    /// Receive and route until `shutdown`.
+    /// Receive and route (TCP: and keep the connection up) until `shutdown`.
     pub async fn run(self: Arc<Self>, shutdown: CancellationToken) {
-        let mut buf = vec![0u8; 65_535];
-        loop {
-            let (n, from) = tokio::select! {
-                r = self.socket.recv_from(&mut buf) => match r {
-                    Ok(x) => x,
-                    Err(e) => {
-                        // ICMP port unreachable surfaces here on some systems; keep going.
-                        tracing::debug!(error = %e, "SIP receive error.");
-                        continue;
-                    }
-                },
-                () = shutdown.cancelled() => return,
-            };
-            self.route(&buf[..n], from).await;
+        match &*self {
+            SipTransport::Udp(u) => u.run(shutdown).await,
+            SipTransport::Tcp(t) => t.run(shutdown).await,
         }
     }
 
-    async fn route(&self, data: &[u8], from: SocketAddr) {
-        let dropped = || {
-            metrics::counter!(m::SIP_DROPPED_TOTAL, "operator" => self.operator.clone())
-                .increment(1)
-        };
-        let Ok(message) = msg::parse(data) else {
-            dropped();
-            return;
-        };
-        let Ok(call_id) = msg::call_id(&message) else {
-            dropped();
-            return;
-        };
-        let sender = self.calls.read().get(&call_id).cloned();
-        match (sender, message) {
-            (Some(tx), m) => {
-                if let Err(mpsc::error::SendError(SipMessage::Request(r))) = tx.send(m) {
-                    self.reply(&r, 481, from).await;
-                }
-            }
-            (None, SipMessage::Request(r)) if r.method == Method::Options => {
-                self.reply(&r, 200, from).await
-            }
-            (None, SipMessage::Request(r)) if r.method == Method::Ack => {}
-            (None, SipMessage::Request(r)) => self.reply(&r, 481, from).await,
-            (None, SipMessage::Response(_)) => dropped(),
+    fn router(&self) -> &router::CallRouter {
+        match self {
+            SipTransport::Udp(u) => &u.router,
+            SipTransport::Tcp(t) => &t.router,
         }
-    }
-
-    async fn reply(&self, req: &rsip::Request, status: u16, to: SocketAddr) {
-        let resp = msg::response_to(req, status, Some(&msg::new_tag()));
-        let _ = self.socket.send_to(&msg::encode(resp), to).await;
     }
 }
 
@@ -202,6 +203,9 @@ impl RtpPorts {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sip::msg;
+    use rsip::Method;
+    use tokio::net::UdpSocket;
 
     #[test]
     fn pairs_are_even_and_come_back_when_the_lease_drops() {
@@ -241,7 +245,9 @@ mod tests {
         peer.send_to(&msg::encode(req), t.local_addr())
             .await
             .unwrap();
-        let got = rx.recv().await.unwrap();
+        let Some(Inbound::Sip(got)) = rx.recv().await else {
+            panic!("routed")
+        };
         assert_eq!(msg::call_id(&got).unwrap(), "c1@127.0.0.1");
         t.unregister("c1@127.0.0.1");
         let opt = crate::sip::transaction::tests_support::request(Method::Options, "z9hG4bKy");

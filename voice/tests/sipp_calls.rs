@@ -4,65 +4,11 @@
 
 mod common;
 
+use common::sipp::{sipp_available, sipp_uas};
 use common::{dispatch, link};
 use sendbox_dispatch::{FinalState, RetryReason};
 use sendbox_voice::SipTrunkConfig;
-use std::process::Stdio;
 use std::time::Duration;
-
-fn sipp_available() -> bool {
-    let found = std::process::Command::new("sipp")
-        .arg("-v")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok();
-    if !found {
-        assert!(
-            std::env::var("SENDBOX_REQUIRE_SIPP").as_deref() != Ok("1"),
-            "sipp is required (SENDBOX_REQUIRE_SIPP=1) but not installed"
-        );
-        eprintln!(
-            "SKIPPED: sipp not installed (apt-get install sip-tester); the sipp call tests did not run"
-        );
-    }
-    found
-}
-
-fn free_udp_port() -> u16 {
-    std::net::UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn scenario(name: &str) -> String {
-    format!("{}/../load-tests/sipp/{name}", env!("CARGO_MANIFEST_DIR"))
-}
-
-/// sipp as a UAS for one call; returns the child and its SIP port.
-fn sipp_uas(file: &str) -> (tokio::process::Child, u16) {
-    let port = free_udp_port();
-    let media = free_udp_port();
-    let child = tokio::process::Command::new("sipp")
-        .args([
-            "-sf",
-            &scenario(file),
-            "-i",
-            "127.0.0.1",
-            "-p",
-            &port.to_string(),
-        ])
-        .args(["-mi", "127.0.0.1", "-mp", &media.to_string(), "-rtp_echo"])
-        .args(["-m", "1", "-nostdin", "-timeout", "20", "-timeout_error"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start sipp");
-    (child, port)
-}
 
 fn trunk(port: u16, rtp_base: u16) -> SipTrunkConfig {
     let mut cfg = SipTrunkConfig::new(sendbox_dispatch::OperatorId(0), "127.0.0.1", port);
@@ -76,7 +22,7 @@ async fn a_call_to_sipp_answering_plays_the_prompt_and_hangs_up() {
     if !sipp_available() {
         return;
     }
-    let (mut sipp, port) = sipp_uas("uas_answer.xml");
+    let (mut sipp, port) = sipp_uas("uas_answer.xml", false);
     // Give sipp a moment to bind its socket.
     tokio::time::sleep(Duration::from_millis(300)).await;
     let (h, ev, _q, shutdown) = link(trunk(port, 47000), vec![dispatch(1, 77010000001, 1000, 1)]);
@@ -104,7 +50,7 @@ async fn a_call_to_sipp_busy_is_busy_and_comes_back_for_another_attempt() {
     if !sipp_available() {
         return;
     }
-    let (mut sipp, port) = sipp_uas("uas_busy.xml");
+    let (mut sipp, port) = sipp_uas("uas_busy.xml", false);
     tokio::time::sleep(Duration::from_millis(300)).await;
     let (h, ev, _q, shutdown) = link(trunk(port, 47200), vec![dispatch(2, 77010000002, 1000, 1)]);
     ev.until(Duration::from_secs(10), |r| {

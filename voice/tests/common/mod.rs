@@ -2,6 +2,8 @@
 //! a link against a running `SipSim`.
 #![allow(dead_code)]
 
+pub mod sipp;
+
 use parking_lot::Mutex;
 use sendbox_dispatch::clock::SystemClock;
 use sendbox_dispatch::limiter::Gcra;
