@@ -25,7 +25,9 @@ pub struct SipConfig {
     /// Trunk port (default 5060).
     #[serde(default = "default_sip_port")]
     pub port: u16,
-    /// `"udp"` (default) or `"tcp"`.
+    /// `"udp"` (default) or `"tcp"`: SIP over one persistent TCP connection to the trunk,
+    /// reopened with backoff when it drops (no retransmissions; RTP stays UDP). With
+    /// `local_port` set, TCP binds it as the connection's source port.
     #[serde(default)]
     pub transport: SipTransport,
     /// Digest user; give it together with `auth_password`, or neither.
@@ -98,7 +100,7 @@ pub enum SipTransport {
     /// UDP (the usual trunk transport).
     #[default]
     Udp,
-    /// TCP.
+    /// TCP (RFC 3261 §18: one connection per trunk, messages framed by Content-Length).
     Tcp,
 }
 

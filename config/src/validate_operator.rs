@@ -285,7 +285,8 @@ fn check_trunk_sockets(config: &Config, errs: &mut Errors) {
             if !same_ip {
                 continue;
             }
-            if s.local_port != 0 && s.local_port == o.local_port {
+            // A UDP socket and a TCP one may share a port number.
+            if s.local_port != 0 && s.local_port == o.local_port && s.transport == o.transport {
                 errs.push(
                     format!("operators.{id}.sip.local_port"),
                     format!("{} is also operators.{other}.sip.local_port", s.local_port),

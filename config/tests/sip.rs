@@ -1,7 +1,7 @@
 //! SIP trunk checks: local sockets of trunks on one address must not collide.
 
 mod common;
-use common::{BASE, has, invalid, parse};
+use common::{BASE, has, invalid, parse, parse_error};
 
 fn second_trunk(extra: &str) -> String {
     format!(
@@ -116,6 +116,44 @@ fn rtp_pacer_options_default_and_are_range_checked() {
             "operators.kcell.sip.rtp_realtime_priority",
             "1-99, got 100"
         ),
+        "{errors:#?}"
+    );
+}
+
+#[test]
+fn transport_tcp_loads_and_an_unknown_transport_is_refused_by_name() {
+    let c = parse(&second_trunk(
+        "transport = \"tcp\"\nrtp_port_min = 30000\nrtp_port_max = 30999",
+    ))
+    .unwrap();
+    assert_eq!(
+        c.operators["tele2"].sip.as_ref().unwrap().transport,
+        sendbox_config::SipTransport::Tcp
+    );
+    let (path, message) = parse_error(&second_trunk("transport = \"tls\""));
+    assert!(path.contains("transport"), "{path}: {message}");
+    assert!(
+        message.contains("tls") && message.contains("tcp"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_udp_and_a_tcp_trunk_may_share_a_local_port_two_udp_trunks_may_not() {
+    let base = BASE.replace(
+        "auth_user = \"sb\"",
+        "auth_user = \"sb\"\nlocal_port = 5080",
+    );
+    let text = |t: &str| {
+        second_trunk(&format!(
+            "transport = \"{t}\"\nlocal_port = 5080\nrtp_port_min = 30000\nrtp_port_max = 30999"
+        ))
+        .replacen(BASE, &base, 1)
+    };
+    parse(&text("tcp")).unwrap();
+    let errors = invalid(&text("udp"));
+    assert!(
+        has(&errors, "operators.tele2.sip.local_port", "5080"),
         "{errors:#?}"
     );
 }

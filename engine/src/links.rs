@@ -78,16 +78,6 @@ impl Links {
                 }
                 None => None,
             };
-            if op
-                .sip
-                .as_ref()
-                .is_some_and(|s| s.transport == sendbox_config::SipTransport::Tcp)
-            {
-                anyhow::bail!(
-                    "operators.{}.sip.transport: \"tcp\" is not implemented yet; use \"udp\"",
-                    op.id
-                );
-            }
             let voice = match sip_config(id, op, config) {
                 Some(cfg) => {
                     cfg.validate().map_err(|es| {
@@ -284,7 +274,10 @@ fn sip_config(
 ) -> Option<sendbox_voice::config::SipTrunkConfig> {
     let s = op.sip.as_ref()?;
     let mut cfg = sendbox_voice::config::SipTrunkConfig::new(id, s.host.clone(), s.port);
-    cfg.transport = sendbox_voice::config::SipTransport::Udp;
+    cfg.transport = match s.transport {
+        sendbox_config::SipTransport::Udp => sendbox_voice::config::SipTransport::Udp,
+        sendbox_config::SipTransport::Tcp => sendbox_voice::config::SipTransport::Tcp,
+    };
     cfg.local_ip = s.local_ip;
     cfg.local_sip_port = s.local_port;
     cfg.rtp_port_range = s.rtp_port_min..=s.rtp_port_max;
