@@ -483,3 +483,7 @@ mod inbound;
 #[cfg(test)]
 #[path = "call_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "call_tcp_tests.rs"]
+mod tcp_tests;

@@ -5,15 +5,16 @@
 //!   transactions), [`sip::dialog`], [`sip::digest`] (401/407 answers), [`sdp`];
 //! - [`call`]: one call's state machine combining them;
 //! - [`rtp`]: the pacer core and thread (many streams, one timer), RFC 4733 DTMF, RTCP SR;
-//! - [`transport`] and [`link`]: the tokio driver — one SIP socket per trunk, a task per
-//!   call, and the [`link::CallLink`] the engine spawns per trunk.
+//! - [`transport`] and [`link`]: the tokio driver — one SIP transport per trunk (a UDP
+//!   socket, or one persistent TCP connection framed by Content-Length), a task per call,
+//!   and the [`link::CallLink`] the engine spawns per trunk. RTP is UDP either way.
 //!
 //! ## Stack choice
 //!
 //! rsip 0.4 for message syntax only, our own sans-IO transaction and dialog cores, and the
 //! `digest_auth` crate for 401/407. Why:
 //! - A robocall UAC needs a small part of RFC 3261: INVITE/non-INVITE client transactions
-//!   over UDP, one dialog per call, CANCEL, ACK, BYE and answers to a few in-dialog requests.
+//!   over UDP (and TCP, where Timers A/E are off and D/K zero), one dialog per call, CANCEL, ACK, BYE and answers to a few in-dialog requests.
 //!   Written sans-IO (`handle_input`/`handle_timeout`/`poll_output`/`poll_timeout`), every
 //!   timer is tested on a virtual clock, and the driver is one task per call with no
 //!   per-transaction tasks or locks — which is what 1,000 setups/s on 2 cores needs.

@@ -62,3 +62,34 @@ proptest! {
         while rx.poll_digit().is_some() {}
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    /// Whatever a TCP trunk sends, in whatever pieces, the stream framer returns frames or an
+    /// error; it never panics and never holds more than its limit.
+    #[test]
+    fn tcp_stream_framer_never_panics(
+        chunks in prop::collection::vec(prop::collection::vec(any::<u8>(), 0..64), 0..20),
+        edits in prop::collection::vec((any::<usize>(), any::<u8>()), 0..4),
+    ) {
+        use sendbox_voice::transport::framing::SipStreamCodec;
+        use tokio_util::codec::Decoder;
+        let mut codec = SipStreamCodec::new(512);
+        let mut buf = bytes::BytesMut::from(&mutate(RESPONSE, &edits)[..]);
+        for c in chunks {
+            buf.extend_from_slice(&c);
+            loop {
+                match codec.decode(&mut buf) {
+                    Ok(Some(_)) => {}
+                    Ok(None) => break,
+                    Err(_) => {
+                        buf.clear();
+                        break;
+                    }
+                }
+            }
+            prop_assert!(buf.len() <= 512 + 64);
+        }
+    }
+}
