@@ -26,10 +26,18 @@ fn tcp_trunk(port: u16, rtp_base: u16) -> SipTrunkConfig {
     cfg
 }
 
-/// Wait until something listens on `port` (sipp takes a moment to start).
+/// Wait (up to 15 s) until something listens on `port` (sipp takes a moment to start, more
+/// on a loaded machine). Read from /proc/net/tcp: probing by binding or connecting would
+/// race with sipp's own bind or show it a stray connection.
 async fn listening(port: u16) {
-    for _ in 0..100 {
-        if std::net::TcpListener::bind(("127.0.0.1", port)).is_err() {
+    let local = format!(":{port:04X} ");
+    for _ in 0..300 {
+        let table = std::fs::read_to_string("/proc/net/tcp").unwrap_or_default();
+        // Columns: sl, local_address, rem_address, st (0A = LISTEN).
+        if table.lines().any(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            f.len() > 3 && format!("{} ", f[1]).ends_with(&local) && f[3] == "0A"
+        }) {
             return;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
