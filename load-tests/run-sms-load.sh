@@ -3,14 +3,16 @@
 #   1. throughput (as fast as possible, 4 binds x window 256 per operator),
 #   2. API latency at half the target load (open loop, 50,000 msg/s),
 #   3. memory per queued dispatch (window closed: everything stays in the deferral heap).
-# Usage: load-tests/run-sms-load.sh [TOTAL]   (env SENDBOX, SENDBOX_LOAD: binaries)
+# Usage: load-tests/run-sms-load.sh [TOTAL] [STEPS]   (env SENDBOX, SENDBOX_LOAD: binaries)
+#   STEPS: any of throughput,half,queued separated by commas (default: all three).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 T=${CARGO_TARGET_DIR:-$here/../target}
 SENDBOX=${SENDBOX:-$T/release/sendbox}
 LOAD=${SENDBOX_LOAD:-$T/release/sendbox-load}
 TOTAL=${1:-1000000}
-out=$here/results
+STEPS=",${2:-throughput,half,queued},"
+out=${OUT:-$here/results}
 mkdir -p "$out"
 work=$(mktemp -d /tmp/sendbox-sms-load.XXXXXX)
 pids=()
@@ -31,12 +33,21 @@ start() { # $1: config name
 }
 drive() { timeout 600 "$LOAD" sms --token load-acme-token --admin-token load-admin-token --engine-pid "$engine" "$@"; }
 
-start sms-throughput.toml
-drive --total "$TOTAL" --concurrency 4 --label throughput --out "$out/sms-throughput.json" >/dev/null
-start sms-throughput.toml
-drive --total $((TOTAL / 2)) --batch 500 --concurrency 32 --rate 50000 --label half-load-latency \
-  --out "$out/sms-half-load.json" >/dev/null
-start sms-queued.toml
-drive --total "$TOTAL" --concurrency 4 --queued --label queued-memory --out "$out/sms-queued.json" >/dev/null
+step() { [[ $STEPS == *",$1,"* ]]; }
+
+if step throughput; then
+  start sms-throughput.toml
+  drive --total "$TOTAL" --concurrency 4 --label throughput --out "$out/sms-throughput.json" >/dev/null
+fi
+if step half; then
+  start sms-throughput.toml
+  drive --total $((TOTAL / 2)) --batch 500 --concurrency 32 --rate 50000 --label half-load-latency \
+    --out "$out/sms-half-load.json" >/dev/null
+  curl -sf http://127.0.0.1:19090/metrics >"$work/metrics-half.txt" || true
+fi
+if step queued; then
+  start sms-queued.toml
+  drive --total "$TOTAL" --concurrency 4 --queued --label queued-memory --out "$out/sms-queued.json" >/dev/null
+fi
 stop
 echo "results in $out; logs in $work"

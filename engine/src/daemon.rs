@@ -199,6 +199,14 @@ pub fn stats_json(app: &App) -> Value {
             }));
         }
     }
+    // SMPP submit_sm -> submit_sm_resp over every operator's binds (exact, this run).
+    let mut submit = hdrhistogram::Histogram::<u64>::new_with_bounds(1, 3_600_000_000, 3)
+        .expect("valid histogram bounds");
+    for op in app.links.operators.lock().iter() {
+        if let Some(sms) = &op.sms {
+            let _ = submit.add(sms.submit_latency());
+        }
+    }
     json!({
         "accepted": s.accepted.load(std::sync::atomic::Ordering::Relaxed),
         "deferred_now": app.core.deferred_len(),
@@ -209,6 +217,7 @@ pub fn stats_json(app: &App) -> Value {
         "latency_ms": {
             "sms_accept_to_handoff": s.accept_to_handoff[0].summary(),
             "sms_handoff_to_receipt": s.handoff_to_final[0].summary(),
+            "smpp_submit_to_response": crate::stats::LatencySummary::of(&submit),
             "voice_accept_to_invite": s.accept_to_handoff[1].summary(),
             "voice_invite_to_end": s.handoff_to_final[1].summary(),
         },

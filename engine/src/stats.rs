@@ -105,15 +105,7 @@ impl Latency {
 
     /// Percentiles in milliseconds: (count, p50, p90, p99, max).
     pub fn summary(&self) -> LatencySummary {
-        let h = self.0.lock();
-        let ms = |q: f64| h.value_at_quantile(q) as f64 / 1000.0;
-        LatencySummary {
-            count: h.len(),
-            p50_ms: ms(0.5),
-            p90_ms: ms(0.9),
-            p99_ms: ms(0.99),
-            max_ms: h.max() as f64 / 1000.0,
-        }
+        LatencySummary::of(&self.0.lock())
     }
 }
 
@@ -130,6 +122,20 @@ pub struct LatencySummary {
     pub p99_ms: f64,
     /// Maximum, ms.
     pub max_ms: f64,
+}
+
+impl LatencySummary {
+    /// Percentiles of a histogram in microseconds.
+    pub fn of(h: &Histogram<u64>) -> Self {
+        let ms = |q: f64| h.value_at_quantile(q) as f64 / 1000.0;
+        LatencySummary {
+            count: h.len(),
+            p50_ms: ms(0.5),
+            p90_ms: ms(0.9),
+            p99_ms: ms(0.99),
+            max_ms: h.max() as f64 / 1000.0,
+        }
+    }
 }
 
 /// Engine-wide counters.

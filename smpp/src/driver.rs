@@ -2,8 +2,8 @@
 //! socket writes, the queue (only when the window has room and the limiters allow), the
 //! session's timers, and shutdown. Reconnects with exponential backoff and jitter.
 //!
-//! Writes are batched: every submit of a pass goes into one buffer, written with one syscall
-//! when the window fills or the queue is momentarily empty.
+//! Writes are batched per pass: every submit of a pass goes into one buffer, written with one
+//! `try_write` at the end of that pass (never held for a later pass while the socket takes it).
 
 use crate::backoff::{Backoff, random_unit};
 use crate::config::BindConfig;
@@ -181,6 +181,10 @@ impl Driver {
                     Ended::Session(reason)
                 };
             }
+            // Stamp this pass's submits after the previous read's events were handled: a
+            // submit exists from when it is taken from the queue, and it is written below in
+            // this same pass (the submit-to-response histogram starts here).
+            let now = Instant::now();
             match draining {
                 None => self.fill(now),
                 Some(deadline) if self.session.outstanding() == 0 || now >= deadline => {
@@ -264,6 +268,7 @@ impl Driver {
                     waited,
                 } => {
                     sh.counters.submit_response.record(waited.as_secs_f64());
+                    sh.latency.record(self.idx, waited);
                     self.flights.on_response(sh, now, token, status, message_id);
                 }
                 Event::Timeout { token } => self.flights.on_timeout(sh, now, token),

@@ -6,6 +6,7 @@
 //! - [`session`] is the sans-IO SMPP session: bind, window, timers, answers to the peer;
 //! - [`status`] says what a submit status means; [`text`] turns a dispatch into submit_sm fields;
 //! - [`dlr`] reads delivery receipts, [`correlate`] matches them to dispatches;
+//! - [`latency`] keeps this run's exact submit-to-response percentiles;
 //! - the driver runs one session over TCP per bind; [`link`] runs an operator's binds and
 //!   reports to the dispatch core through `sendbox_dispatch::LinkEvents`.
 //!
@@ -20,6 +21,7 @@ pub mod dlr;
 mod driver;
 pub mod frame;
 mod inflight;
+pub mod latency;
 pub mod lenient;
 pub mod link;
 pub mod metrics;

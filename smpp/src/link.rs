@@ -20,6 +20,7 @@ use crate::config::{BindMode, SmppLinkConfig};
 use crate::correlate::{Correlator, Match};
 use crate::dlr::{MsgKey, Stat, parse_text};
 use crate::driver::Driver;
+use crate::latency::SubmitLatency;
 use crate::metrics::{self as m};
 use crate::pdu::Deliver;
 use crate::session::BindKind;
@@ -166,6 +167,8 @@ pub(crate) struct Shared {
     pub clock: Arc<dyn WallClock>,
     pub correlator: Mutex<Correlator>,
     pub counters: Counters,
+    /// Exact submit-to-response latencies, one histogram per bind connection.
+    pub latency: SubmitLatency,
     pub status: Vec<Mutex<BindStatus>>,
     pub up: AtomicUsize,
     pub shutdown: CancellationToken,
@@ -193,6 +196,7 @@ impl Shared {
         Shared {
             correlator: Mutex::new(Correlator::new(cfg.dlr_timeout, cfg.orphan_ttl)),
             counters: Counters::new(&cfg.operator_name),
+            latency: SubmitLatency::new(status.len()),
             cfg,
             queue,
             op_limiter,
@@ -413,6 +417,11 @@ impl SmsLinkHandle {
             .map(|s| Bytes::copy_from_slice(s.as_bytes()))
             .collect();
         self.shared.register(Instant::now(), ready, &ids);
+    }
+
+    /// submit_sm → submit_sm_resp latencies of this run, every bind merged (microseconds).
+    pub fn submit_latency(&self) -> hdrhistogram::Histogram<u64> {
+        self.shared.latency.merged()
     }
 
     /// Dispatches handed off and awaiting their receipts.

@@ -277,6 +277,8 @@ pub async fn run(a: SmsArgs) -> anyhow::Result<()> {
         });
         let stats = common::admin_stats(&client, &a.api, a.admin_token.as_deref()).await?;
         out["engine_latency_ms"] = stats["latency_ms"].clone();
+        // SMPP submit_sm -> submit_sm_resp, exact percentiles kept by the engine's binds.
+        out["smpp_submit_to_response_ms"] = stats["latency_ms"]["smpp_submit_to_response"].clone();
         if let Some(pid) = a.engine_pid {
             out["memory"] = json!({
                 "rss_before_bytes": rss_before, "rss_peak_bytes": sampler.peak(),
