@@ -3,6 +3,7 @@
 //! [`LinkEvents`](sendbox_dispatch::LinkEvents).
 
 use crate::core::Core;
+use crate::link_runtime::LinkRuntime;
 use sendbox_codecs::sms::Concat;
 use sendbox_config::{Concatenation, Config, InterfaceVersion, OperatorConfig};
 use sendbox_dispatch::limiter::Gcra;
@@ -43,6 +44,8 @@ pub struct OperatorLinks {
 pub struct Links {
     /// By operator index; emptied by [`Links::join`].
     pub operators: parking_lot::Mutex<Vec<OperatorLinks>>,
+    /// The SMPP binds' own thread (none without SMPP links); held for as long as the links.
+    _smpp_runtime: Option<LinkRuntime>,
 }
 
 impl Links {
@@ -54,6 +57,11 @@ impl Links {
     ) -> anyhow::Result<Links> {
         let events: Arc<dyn LinkEvents> = core.clone();
         let mut operators = Vec::new();
+        let smpp_runtime = if config.operators.values().any(|op| op.smpp.is_some()) {
+            Some(LinkRuntime::start("sendbox-smpp")?)
+        } else {
+            None
+        };
         for (i, op) in config.operators.values().enumerate() {
             let id = OperatorId(i as u16);
             let sms_rate = f64::from(op.sms_rate().max(1));
@@ -67,6 +75,8 @@ impl Links {
                 Some(cfg) => {
                     cfg.validate()
                         .map_err(|e| anyhow::anyhow!("operators.{}.smpp.{e}", op.id))?;
+                    // The binds' tasks run on their own thread (see `link_runtime`).
+                    let _on_smpp_thread = smpp_runtime.as_ref().map(LinkRuntime::enter);
                     Some(sendbox_smpp::link::SmsLink::spawn(
                         cfg,
                         core.queue(id, Channel::Sms).clone(),
@@ -112,6 +122,7 @@ impl Links {
         }
         Ok(Links {
             operators: parking_lot::Mutex::new(operators),
+            _smpp_runtime: smpp_runtime,
         })
     }
 

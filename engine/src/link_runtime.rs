@@ -1,0 +1,42 @@
+//! The SMPP binds' own runtime: one thread running a current-thread tokio runtime.
+//!
+//! A bind's socket is answered within a millisecond by the SMSC; if its task sits in the same
+//! run queue as API requests (each parses and stores a batch of up to `max_batch` messages
+//! without yielding), the response waits in the socket until a worker is free. On their own
+//! thread the binds are woken by the kernel as soon as a response arrives, and they compete
+//! with the API for CPU time through the OS scheduler rather than behind whole requests.
+//!
+//! The thread lives as long as the [`LinkRuntime`]; dropping it stops the runtime (after
+//! `Links::join`, the binds have already finished).
+
+use tokio::runtime::{Builder, Handle};
+use tokio_util::sync::{CancellationToken, DropGuard};
+
+/// A runtime on its own thread for the operator links' tasks.
+#[derive(Debug)]
+pub struct LinkRuntime {
+    handle: Handle,
+    _stop: DropGuard,
+}
+
+impl LinkRuntime {
+    /// Starts the runtime on a thread named `name`.
+    pub fn start(name: &str) -> anyhow::Result<Self> {
+        let rt = Builder::new_current_thread().enable_all().build()?;
+        let handle = rt.handle().clone();
+        let stop = CancellationToken::new();
+        let until = stop.clone();
+        std::thread::Builder::new()
+            .name(name.to_owned())
+            .spawn(move || rt.block_on(until.cancelled()))?;
+        Ok(LinkRuntime {
+            handle,
+            _stop: stop.drop_guard(),
+        })
+    }
+
+    /// Tasks spawned (`tokio::spawn`) while the guard lives run on this runtime.
+    pub fn enter(&self) -> tokio::runtime::EnterGuard<'_> {
+        self.handle.enter()
+    }
+}
