@@ -20,6 +20,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use tokio::net::tcp::OwnedReadHalf;
 use tokio::time::Instant;
 
 /// How a connection ended.
@@ -203,7 +204,7 @@ impl Driver {
                     Ok(n) => wbuf.advance(n),
                     Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
                     Err(_) => {
-                        self.session.handle_input(now, Input::Disconnected);
+                        self.read_rest(&mut rd, &mut rbuf).await;
                         continue;
                     }
                 }
@@ -234,7 +235,7 @@ impl Driver {
                 },
                 r = wr.write_buf(&mut wbuf), if !wbuf.is_empty() => {
                     if r.is_err() {
-                        self.session.handle_input(Instant::now(), Input::Disconnected);
+                        self.read_rest(&mut rd, &mut rbuf).await;
                     }
                 }
                 d = sh.queue.pop_wait(), if want_pop => self.admit(d),
@@ -247,6 +248,28 @@ impl Driver {
                 }
             }
         }
+    }
+
+    /// The socket refused a write (the SMSC closed or reset the connection): read what it had
+    /// already sent before calling the session lost. Responses that arrived before the reset
+    /// are still in the socket; closing without reading them would resend submits the SMSC
+    /// accepted (duplicates) instead of handing them off. Bounded by 200 ms.
+    async fn read_rest(&mut self, rd: &mut OwnedReadHalf, rbuf: &mut BytesMut) {
+        let rest = async {
+            while let Ok(n) = rd.read_buf(rbuf).await {
+                if n == 0 {
+                    break;
+                }
+                self.session
+                    .handle_input(Instant::now(), Input::Received(&mut *rbuf));
+                if rbuf.capacity() - rbuf.len() < 4096 {
+                    rbuf.reserve(64 * 1024);
+                }
+            }
+        };
+        let _ = tokio::time::timeout(Duration::from_millis(200), rest).await;
+        self.session
+            .handle_input(Instant::now(), Input::Disconnected);
     }
 
     /// Handles the session's events; returns the close reason when the session ended.
