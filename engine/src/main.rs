@@ -96,7 +96,9 @@ fn main() -> ExitCode {
             runtime(async move { sendbox_engine::reports::report(args).await })
         }
         Command::Demo(args) => runtime(async move { sendbox_engine::demo::run(args).await }),
-        Command::Sim(Sim::Smsc(args)) => runtime(async move {
+        // One thread: an SMSC simulator does microseconds of work per PDU, and a second
+        // worker only adds wake-ups next to the engine it is measured with.
+        Command::Sim(Sim::Smsc(args)) => runtime_on_one_thread(async move {
             sendbox_engine::logging::init_human();
             sendbox_smsc_sim::run_cli(args)
                 .await
@@ -114,10 +116,20 @@ fn main() -> ExitCode {
 }
 
 fn runtime(fut: impl std::future::Future<Output = anyhow::Result<ExitCode>>) -> ExitCode {
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    run_on(tokio::runtime::Builder::new_multi_thread(), fut)
+}
+
+fn runtime_on_one_thread(
+    fut: impl std::future::Future<Output = anyhow::Result<ExitCode>>,
+) -> ExitCode {
+    run_on(tokio::runtime::Builder::new_current_thread(), fut)
+}
+
+fn run_on(
+    mut builder: tokio::runtime::Builder,
+    fut: impl std::future::Future<Output = anyhow::Result<ExitCode>>,
+) -> ExitCode {
+    let rt = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("sendbox: cannot start the async runtime: {e}");
