@@ -1,10 +1,14 @@
-//! The SMPP binds' own runtime: one thread running a current-thread tokio runtime.
+//! An operator link's own runtime: one thread running a current-thread tokio runtime.
 //!
 //! A bind's socket is answered within a millisecond by the SMSC; if its task sits in the same
 //! run queue as API requests (each parses and stores a batch of up to `max_batch` messages
 //! without yielding), the response waits in the socket until a worker is free. On their own
 //! thread the binds are woken by the kernel as soon as a response arrives, and they compete
 //! with the API for CPU time through the OS scheduler rather than behind whole requests.
+//! One thread per operator: an API batch reaches every operator at once, and the operators'
+//! answers are then read in parallel, not one operator's after another's are handled.
+//! (Measured: one shared thread for all binds gave p99 3.0–4.9 ms at 50,000 SMS/s, one per
+//! operator 2.8–3.0 ms; a two-worker runtime for all binds 5.4 ms.)
 //!
 //! The thread lives as long as the [`LinkRuntime`]; dropping it stops the runtime (after
 //! `Links::join`, the binds have already finished).

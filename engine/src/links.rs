@@ -44,8 +44,8 @@ pub struct OperatorLinks {
 pub struct Links {
     /// By operator index; emptied by [`Links::join`].
     pub operators: parking_lot::Mutex<Vec<OperatorLinks>>,
-    /// The SMPP binds' own thread (none without SMPP links); held for as long as the links.
-    _smpp_runtime: Option<LinkRuntime>,
+    /// Each SMPP link's own thread; held for as long as the links.
+    _smpp_runtimes: Vec<LinkRuntime>,
 }
 
 impl Links {
@@ -57,11 +57,7 @@ impl Links {
     ) -> anyhow::Result<Links> {
         let events: Arc<dyn LinkEvents> = core.clone();
         let mut operators = Vec::new();
-        let smpp_runtime = if config.operators.values().any(|op| op.smpp.is_some()) {
-            Some(LinkRuntime::start("sendbox-smpp")?)
-        } else {
-            None
-        };
+        let mut smpp_runtimes = Vec::new();
         for (i, op) in config.operators.values().enumerate() {
             let id = OperatorId(i as u16);
             let sms_rate = f64::from(op.sms_rate().max(1));
@@ -75,8 +71,9 @@ impl Links {
                 Some(cfg) => {
                     cfg.validate()
                         .map_err(|e| anyhow::anyhow!("operators.{}.smpp.{e}", op.id))?;
-                    // The binds' tasks run on their own thread (see `link_runtime`).
-                    let _on_smpp_thread = smpp_runtime.as_ref().map(LinkRuntime::enter);
+                    // The operator's binds run on their own thread (see `link_runtime`).
+                    smpp_runtimes.push(LinkRuntime::start(&format!("smpp-{}", op.id))?);
+                    let _on_smpp_thread = smpp_runtimes.last().map(LinkRuntime::enter);
                     Some(sendbox_smpp::link::SmsLink::spawn(
                         cfg,
                         core.queue(id, Channel::Sms).clone(),
@@ -122,7 +119,7 @@ impl Links {
         }
         Ok(Links {
             operators: parking_lot::Mutex::new(operators),
-            _smpp_runtime: smpp_runtime,
+            _smpp_runtimes: smpp_runtimes,
         })
     }
 
