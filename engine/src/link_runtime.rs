@@ -7,8 +7,8 @@
 //! with the API for CPU time through the OS scheduler rather than behind whole requests.
 //! One thread per operator: an API batch reaches every operator at once, and the operators'
 //! answers are then read in parallel, not one operator's after another's are handled.
-//! (Measured: one shared thread for all binds gave p99 3.0–4.9 ms at 50,000 SMS/s, one per
-//! operator 2.8–3.0 ms; a two-worker runtime for all binds 5.4 ms.)
+//! (Measured, load-tests/RESULTS.md: one shared thread for all binds gave p99 3.0–4.9 ms at
+//! 50,000 SMS/s, one per operator 2.8–4.3 ms; a two-worker runtime for all binds 5.4 ms.)
 //!
 //! The thread lives as long as the [`LinkRuntime`]; dropping it stops the runtime (after
 //! `Links::join`, the binds have already finished).
