@@ -118,6 +118,15 @@ pub(crate) async fn run(shared: Arc<Shared>, stream: TcpStream) {
     let mut rbuf = BytesMut::with_capacity(64 * 1024);
     s.drive(&stream, &mut rbuf, &mut rx).await;
     shared.unregister(id);
+    // deliver_sm routed to this connection after its loop ended (it was closing but still
+    // registered) go to another bind, or wait for one: dropping them with the channel lost
+    // receipts whenever a client unbound while another of its binds was closing.
+    rx.close();
+    while let Ok(cmd) = rx.try_recv() {
+        if let SessionCmd::Deliver(o) = cmd {
+            shared.route(o);
+        }
+    }
     s.requeue_unacked();
     debug!(session = id, "Connection closed.");
 }
