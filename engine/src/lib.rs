@@ -18,6 +18,7 @@ pub mod demo_sims;
 pub mod ids;
 pub mod ingest;
 pub mod insights;
+pub mod link_runtime;
 pub mod links;
 pub mod logging;
 pub mod metrics;

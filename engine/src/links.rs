@@ -3,6 +3,7 @@
 //! [`LinkEvents`](sendbox_dispatch::LinkEvents).
 
 use crate::core::Core;
+use crate::link_runtime::LinkRuntime;
 use sendbox_codecs::sms::Concat;
 use sendbox_config::{Concatenation, Config, InterfaceVersion, OperatorConfig};
 use sendbox_dispatch::limiter::Gcra;
@@ -43,6 +44,8 @@ pub struct OperatorLinks {
 pub struct Links {
     /// By operator index; emptied by [`Links::join`].
     pub operators: parking_lot::Mutex<Vec<OperatorLinks>>,
+    /// Each SMPP link's own thread; held for as long as the links.
+    _smpp_runtimes: Vec<LinkRuntime>,
 }
 
 impl Links {
@@ -54,6 +57,7 @@ impl Links {
     ) -> anyhow::Result<Links> {
         let events: Arc<dyn LinkEvents> = core.clone();
         let mut operators = Vec::new();
+        let mut smpp_runtimes = Vec::new();
         for (i, op) in config.operators.values().enumerate() {
             let id = OperatorId(i as u16);
             let sms_rate = f64::from(op.sms_rate().max(1));
@@ -67,6 +71,9 @@ impl Links {
                 Some(cfg) => {
                     cfg.validate()
                         .map_err(|e| anyhow::anyhow!("operators.{}.smpp.{e}", op.id))?;
+                    // The operator's binds run on their own thread (see `link_runtime`).
+                    smpp_runtimes.push(LinkRuntime::start(&format!("smpp-{}", op.id))?);
+                    let _on_smpp_thread = smpp_runtimes.last().map(LinkRuntime::enter);
                     Some(sendbox_smpp::link::SmsLink::spawn(
                         cfg,
                         core.queue(id, Channel::Sms).clone(),
@@ -112,6 +119,7 @@ impl Links {
         }
         Ok(Links {
             operators: parking_lot::Mutex::new(operators),
+            _smpp_runtimes: smpp_runtimes,
         })
     }
 
