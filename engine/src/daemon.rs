@@ -174,6 +174,19 @@ pub fn reload_from(app: &App, path: &Path) -> anyhow::Result<Value> {
     }))
 }
 
+/// Start every latency histogram of [`stats_json`] afresh; counters are kept.
+pub fn reset_latencies(app: &App) {
+    let s = &app.core.stats;
+    for l in s.accept_to_handoff.iter().chain(&s.handoff_to_final) {
+        l.reset();
+    }
+    for op in app.links.operators.lock().iter() {
+        if let Some(sms) = &op.sms {
+            sms.reset_submit_latency();
+        }
+    }
+}
+
 /// The admin statistics: counters and latency percentiles (hdrhistogram) of this run.
 pub fn stats_json(app: &App) -> Value {
     let s = &app.core.stats;

@@ -103,6 +103,11 @@ impl Latency {
         self.0.lock().saturating_record(us);
     }
 
+    /// Forget what was recorded so far.
+    pub fn reset(&self) {
+        self.0.lock().reset();
+    }
+
     /// Percentiles in milliseconds: (count, p50, p90, p99, max).
     pub fn summary(&self) -> LatencySummary {
         LatencySummary::of(&self.0.lock())

@@ -110,6 +110,20 @@ async fn every_sms_is_delivered_and_billed_exactly_once() {
     let (_, acct) = e.get("/v1/admin/accounts/acme", ADMIN).await;
     assert_eq!(acct["spent_tiyn"], 300 * 1200);
     assert_eq!(acct["reserved_tiyn"], 0);
+
+    // The latency percentiles count every submit; a reset (admin only) starts them afresh
+    // and keeps the counters.
+    let (_, stats) = e.get("/v1/admin/stats", ADMIN).await;
+    assert_eq!(stats["latency_ms"]["smpp_submit_to_response"]["count"], 300);
+    assert_eq!(stats["latency_ms"]["sms_accept_to_handoff"]["count"], 300);
+    let (status, _) = e.post("/v1/admin/stats/reset", ACME, json!({})).await;
+    assert_eq!(status, 403, "an account may not reset the statistics");
+    let (status, _) = e.post("/v1/admin/stats/reset", ADMIN, json!({})).await;
+    assert_eq!(status, 204);
+    let (_, stats) = e.get("/v1/admin/stats", ADMIN).await;
+    assert_eq!(stats["latency_ms"]["smpp_submit_to_response"]["count"], 0);
+    assert_eq!(stats["latency_ms"]["sms_accept_to_handoff"]["count"], 0);
+    assert_eq!(stats["accepted"], 300, "counters are kept");
     e.stop().await;
 }
 

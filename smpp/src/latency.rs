@@ -49,6 +49,13 @@ impl SubmitLatency {
         self.per_bind[i].lock().saturating_record(us);
     }
 
+    /// Forget everything recorded so far (a load test starts measuring after its warm-up).
+    pub fn reset(&self) {
+        for h in &self.per_bind {
+            h.lock().reset();
+        }
+    }
+
     /// Every bind connection's latencies in one histogram (microseconds).
     pub fn merged(&self) -> Histogram<u64> {
         let mut all = empty();

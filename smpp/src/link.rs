@@ -424,6 +424,11 @@ impl SmsLinkHandle {
         self.shared.latency.merged()
     }
 
+    /// Start the submit_sm → submit_sm_resp latencies afresh.
+    pub fn reset_submit_latency(&self) {
+        self.shared.latency.reset();
+    }
+
     /// Dispatches handed off and awaiting their receipts.
     pub fn awaiting_receipts(&self) -> usize {
         self.shared.correlator.lock().len()

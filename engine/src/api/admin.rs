@@ -141,6 +141,18 @@ pub(super) async fn reload(
     Ok(Json(report))
 }
 
+/// `POST /v1/admin/stats/reset`: start the latency percentiles afresh (SMPP submit→response,
+/// accept→handoff, handoff→final); counters are kept. Load tests call it after their warm-up,
+/// so the figures describe the sustained load, not the start-up.
+pub(super) async fn reset_latencies(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+) -> Result<StatusCode, ApiError> {
+    admin_caller(&app, &headers)?;
+    crate::daemon::reset_latencies(&app);
+    Ok(StatusCode::NO_CONTENT)
+}
+
 pub(super) async fn stats(
     State(app): State<Arc<App>>,
     headers: HeaderMap,

@@ -41,6 +41,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v1/admin/blacklist/reload", post(admin::reload_blacklist))
         .route("/v1/admin/reload", post(admin::reload))
         .route("/v1/admin/stats", get(admin::stats))
+        .route("/v1/admin/stats/reset", post(admin::reset_latencies))
         .route("/v1/validate", post(insights::post_validate))
         .route("/v1/scores", get(insights::get_scores))
         .route("/v1/campaigns/{id}/report", get(insights::get_report))

@@ -36,6 +36,12 @@ pub struct SmsArgs {
     /// Open-loop target rate in messages per second (0: as fast as possible).
     #[arg(long, default_value_t = 0)]
     rate: u64,
+    /// Seconds of load at `--rate` sent before the measured run; then the engine's latency
+    /// histograms are reset (`POST /v1/admin/stats/reset`), so the percentiles describe the
+    /// sustained load, not the start-up (binds' first bursts, a fresh store). Needs `--rate`
+    /// and `--admin-token`; the warm-up's messages are extra to `--total`.
+    #[arg(long, default_value_t = 0)]
+    warmup_seconds: u64,
     /// Engine process id, for RSS samples from /proc.
     #[arg(long)]
     engine_pid: Option<u32>,
@@ -77,8 +83,14 @@ struct Posted {
     retries_429: u64,
 }
 
-async fn post_all(a: &SmsArgs, client: &reqwest::Client) -> anyhow::Result<Posted> {
-    let batches = a.total.div_ceil(a.batch);
+/// Posts messages `first..first + total` (their numbers and texts follow the index).
+async fn post_all(
+    a: &SmsArgs,
+    client: &reqwest::Client,
+    first: usize,
+    total: usize,
+) -> anyhow::Result<Posted> {
+    let batches = total.div_ceil(a.batch);
     let next = Arc::new(AtomicUsize::new(0));
     #[allow(clippy::disallowed_methods)] // a load tool measures real time
     let start = Instant::now();
@@ -90,7 +102,7 @@ async fn post_all(a: &SmsArgs, client: &reqwest::Client) -> anyhow::Result<Poste
             format!("{}/v1/sms", a.api),
             a.token.clone(),
         );
-        let (total, batch, rate) = (a.total, a.batch, a.rate);
+        let (batch, rate) = (a.batch, a.rate);
         tasks.push(tokio::spawn(async move {
             let mut p = Posted {
                 api: hist(),
@@ -110,7 +122,7 @@ async fn post_all(a: &SmsArgs, client: &reqwest::Client) -> anyhow::Result<Poste
                     let due = Duration::from_secs_f64(from as f64 / rate as f64);
                     tokio::time::sleep_until(start + due).await;
                 }
-                let body = body(from, n);
+                let body = body(first + from, n);
                 loop {
                     #[allow(clippy::disallowed_methods)] // real-time latency
                     let t0 = Instant::now();
@@ -225,6 +237,35 @@ async fn read_receipts(
     Ok(r)
 }
 
+/// The warm-up (`--warmup-seconds`), then the latency histograms reset.
+async fn warm_up(a: &SmsArgs, client: &reqwest::Client) -> anyhow::Result<Posted> {
+    if a.warmup_seconds == 0 {
+        return Ok(Posted {
+            api: hist(),
+            accepted: 0,
+            rejected: 0,
+            refused: 0,
+            retries_429: 0,
+        });
+    }
+    anyhow::ensure!(a.rate > 0, "--warmup-seconds needs --rate");
+    let tok = a
+        .admin_token
+        .as_deref()
+        .context("--warmup-seconds needs --admin-token (to reset the engine's histograms)")?;
+    let n = usize::try_from(a.rate.saturating_mul(a.warmup_seconds))?;
+    // Numbered after the measured run's messages: every recipient stays unique.
+    let warm = post_all(a, client, a.total, n).await?;
+    client
+        .post(format!("{}/v1/admin/stats/reset", a.api))
+        .bearer_auth(tok)
+        .send()
+        .await?
+        .error_for_status()
+        .context("POST /v1/admin/stats/reset")?;
+    Ok(warm)
+}
+
 /// Run the SMS load.
 pub async fn run(a: SmsArgs) -> anyhow::Result<()> {
     let client = reqwest::Client::builder()
@@ -233,9 +274,10 @@ pub async fn run(a: SmsArgs) -> anyhow::Result<()> {
     let rss_before = a.engine_pid.map(common::rss_bytes).transpose()?;
     let sampler = RssSampler::start(a.engine_pid);
     let load_start = common::loadavg();
+    let warmup = warm_up(&a, &client).await?;
     #[allow(clippy::disallowed_methods)] // a load tool measures real time
     let t0 = Instant::now();
-    let posted = post_all(&a, &client).await?;
+    let posted = post_all(&a, &client, 0, a.total).await?;
     let post_secs = t0.elapsed().as_secs_f64();
     let mut out = json!({
         "label": a.label,
@@ -245,6 +287,7 @@ pub async fn run(a: SmsArgs) -> anyhow::Result<()> {
         "ingest_per_second": (posted.accepted as f64 / post_secs).round(),
         "api_submit_to_response": hist_json(&posted.api),
         "loadavg_start": load_start,
+        "warmup": json!({"seconds": a.warmup_seconds, "accepted": warmup.accepted}),
     });
     if a.queued {
         // let the engine settle (store writes, deferral) before reading RSS
@@ -265,7 +308,8 @@ pub async fn run(a: SmsArgs) -> anyhow::Result<()> {
         }
         out["engine_stats"] = stats;
     } else {
-        let r = read_receipts(&a, &client, posted.accepted + posted.refused).await?;
+        let expected = warmup.accepted + warmup.refused + posted.accepted + posted.refused;
+        let r = read_receipts(&a, &client, expected).await?;
         let span = (r.last_final - r.first_accept).max(1) as f64 / 1e6;
         out["receipts"] = json!({
             "finals": r.finals, "states": r.states,
