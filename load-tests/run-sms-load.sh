@@ -18,7 +18,9 @@ mkdir -p "$out"
 work=$(mktemp -d /tmp/sendbox-sms-load.XXXXXX)
 pids=()
 stop() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; pids=(); }
-trap stop EXIT
+# The engine's store (about 250 MB per million SMS) is deleted at exit; logs stay. KEEP_DB=1 keeps it.
+cleanup() { stop; [ -n "${KEEP_DB:-}" ] || rm -f "$work"/sendbox.db*; }
+trap cleanup EXIT
 
 start() { # $1: config name
   stop

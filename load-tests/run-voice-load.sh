@@ -17,7 +17,9 @@ mkdir -p "$out"
 work=$(mktemp -d /tmp/sendbox-voice-load.XXXXXX)
 pids=()
 stop() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; pids=(); }
-trap stop EXIT
+# The engine's store (about 250 MB per million SMS) is deleted at exit; logs stay. KEEP_DB=1 keeps it.
+cleanup() { stop; [ -n "${KEEP_DB:-}" ] || rm -f "$work"/sendbox.db*; }
+trap cleanup EXIT
 cp "$here/configs/sms-throughput.toml" "$work/sendbox.toml"
 if [ -n "${RTP_PACERS:-}" ]; then sed -i "/^rtp_port_max/a rtp_pacer_threads = $RTP_PACERS" "$work/sendbox.toml"; fi
 if [ -n "${RTP_RT:-}" ]; then sed -i "/^rtp_port_max/a rtp_realtime_priority = $RTP_RT" "$work/sendbox.toml"; fi
