@@ -20,6 +20,7 @@ use crate::sip::dialog::{Credential, Dialog};
 use crate::sip::digest::{self, Credentials};
 use crate::sip::msg::{self, MsgError};
 use crate::sip::transaction::{ClientTransaction, TxInput, TxOutput};
+use crate::sip::uas_2xx::{Due, Pending2xx};
 use bytes::Bytes;
 use rsip::{Method, Request, Response, SipMessage};
 use sendbox_dispatch::FinalState;
@@ -140,6 +141,8 @@ pub struct Call {
     media: Option<MediaAnswer>,
     media_complete: bool,
     retransmits: u32,
+    /// Our 2xx to the trunk's last re-INVITE until its ACK (UDP only).
+    reinvite_2xx: Option<Pending2xx>,
     out: VecDeque<CallOutput>,
 }
 
@@ -177,6 +180,7 @@ impl Call {
             media: None,
             media_complete: false,
             retransmits: 0,
+            reinvite_2xx: None,
             out: VecDeque::new(),
         })
     }
@@ -282,6 +286,7 @@ impl Call {
                 tx.handle_timeout(now);
             }
         }
+        self.reinvite_2xx_timeout(now);
         if self.phase == Phase::Inviting {
             if self.cancel.is_none() && self.ring_deadline().is_some_and(|t| t <= now) {
                 self.cancel = Some(CancelReason::RingTimeout);
@@ -309,6 +314,7 @@ impl Call {
             .iter()
             .map(|tx| tx.as_ref().and_then(ClientTransaction::poll_timeout))
             .collect();
+        t.push(self.reinvite_2xx.as_ref().map(Pending2xx::poll_timeout));
         if self.phase == Phase::Inviting {
             if self.cancel.is_none() {
                 t.push(self.ring_deadline());

@@ -49,7 +49,25 @@ impl Call {
     }
 
     pub(super) fn on_request(&mut self, now: Instant, req: Request) {
+        let m: SipMessage = req.into();
+        let cseq = msg::cseq(&m).map(|(n, _)| n).ok();
+        let SipMessage::Request(req) = m else { return };
         if req.method == Method::Ack {
+            if self
+                .reinvite_2xx
+                .as_ref()
+                .is_some_and(|p| cseq.is_some_and(|n| p.acked_by(n)))
+            {
+                self.reinvite_2xx = None;
+            }
+            return;
+        }
+        // The trunk resent its re-INVITE (our 2xx was lost): the same answer again.
+        if req.method == Method::Invite
+            && let Some(p) = &self.reinvite_2xx
+            && cseq == Some(p.cseq())
+        {
+            self.out.push_back(CallOutput::Transmit(p.bytes().clone()));
             return;
         }
         if !self.dialog.is_confirmed() || self.phase == Phase::Done {
@@ -71,7 +89,17 @@ impl Call {
                 }
                 return;
             }
-            Method::Invite => self.on_reinvite(&req),
+            Method::Invite => {
+                let resp = self.on_reinvite(&req);
+                let ok = (200..300).contains(&resp.status_code.code());
+                let bytes = msg::encode(resp);
+                if ok && !self.reliable {
+                    self.reinvite_2xx =
+                        cseq.map(|n| Pending2xx::new(now, bytes.clone(), n, self.p.t1));
+                }
+                self.out.push_back(CallOutput::Transmit(bytes));
+                return;
+            }
             Method::Options | Method::Info | Method::Update | Method::Notify => {
                 self.dialog.respond(&req, 200)
             }
@@ -221,6 +249,32 @@ impl Call {
                     Some(format!("sip:{code} no challenge")),
                 ));
                 self.finish(now);
+            }
+        }
+    }
+
+    /// Resend our 2xx to a re-INVITE until its ACK; 64·T1 without one ends the call with BYE
+    /// (RFC 3261 §13.3.1.4).
+    pub(super) fn reinvite_2xx_timeout(&mut self, now: Instant) {
+        let Some(p) = self.reinvite_2xx.as_mut() else {
+            return;
+        };
+        if self.phase == Phase::Done || p.poll_timeout() > now {
+            return;
+        }
+        match p.handle_timeout(now) {
+            Due::Nothing => {}
+            Due::Resend(b) => {
+                self.retransmits += 1;
+                self.out.push_back(CallOutput::Transmit(b));
+            }
+            Due::GiveUp => {
+                self.reinvite_2xx = None;
+                if self.phase == Phase::Answered {
+                    tracing::warn!("No ACK for our 2xx to the trunk's re-INVITE; ending the call.");
+                    let error = Some("sip:reinvite-no-ack".into());
+                    self.send_bye(now, (FinalState::Answered, false, error));
+                }
             }
         }
     }

@@ -375,3 +375,6 @@ m=audio 41000 RTP/AVP 0 8 101\r\na=rtpmap:101 telephone-event/8000\r\n";
     let g729 = b"v=0\r\no=- 1 3 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.9\r\nt=0 0\r\nm=audio 41000 RTP/AVP 18\r\n";
     assert_eq!(sent_responses(&h.recv(reinvite(g729, 3))), vec![488]);
 }
+
+#[path = "call_reinvite_tests.rs"]
+mod reinvite;

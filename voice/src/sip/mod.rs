@@ -4,3 +4,4 @@ pub mod dialog;
 pub mod digest;
 pub mod msg;
 pub mod transaction;
+pub mod uas_2xx;

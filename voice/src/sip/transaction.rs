@@ -32,7 +32,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 /// T2: the cap on non-INVITE retransmission intervals.
-const T2: Duration = Duration::from_secs(4);
+pub const T2: Duration = Duration::from_secs(4);
 /// T4: how long a message may live in the network (Timer K).
 const T4: Duration = Duration::from_secs(5);
 /// Timer D over UDP: at least 32 s.
