@@ -295,15 +295,40 @@ impl FromStr for MixEntry {
     }
 }
 
+/// A rule that holds only for the first `calls` INVITEs to each matching number, e.g. busy on
+/// the first attempt and whatever the other rules say on the next (a caller's retry).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FirstCalls {
+    /// How many INVITEs per number it applies to (the first ones).
+    pub calls: u32,
+    /// The rule.
+    pub rule: Rule,
+}
+
 /// Rules, mix and default together: picks the behaviour for one call.
 #[derive(Debug, Clone)]
 pub struct BehaviourTable {
+    pub(crate) first_calls: Vec<FirstCalls>,
     pub(crate) rules: Vec<Rule>,
     pub(crate) mix: Vec<MixEntry>,
     pub(crate) default: Behaviour,
 }
 
 impl BehaviourTable {
+    /// Whether a rule depends on how often a number was called (then the caller counts).
+    pub fn counts_calls(&self) -> bool {
+        !self.first_calls.is_empty()
+    }
+
+    /// Choose for the `nth` INVITE (1-based) to `number`: a [`FirstCalls`] rule while it
+    /// holds, otherwise as [`choose`](Self::choose).
+    pub fn choose_nth(&self, number: &str, nth: u32, roll: u32) -> &Behaviour {
+        self.first_calls
+            .iter()
+            .find(|f| nth <= f.calls && f.rule.pattern.matches(number))
+            .map_or_else(|| self.choose(number, roll), |f| &f.rule.behaviour)
+    }
+
     /// Choose for `number`; `roll` is a uniform random `u32` used only by the mix.
     pub fn choose(&self, number: &str, roll: u32) -> &Behaviour {
         if let Some(rule) = self.rules.iter().find(|r| r.pattern.matches(number)) {
@@ -385,6 +410,7 @@ mod tests {
     #[test]
     fn rules_win_over_mix_and_default() {
         let table = BehaviourTable {
+            first_calls: vec![],
             rules: vec![
                 "*0486=busy".parse().unwrap(),
                 "7700*=noanswer".parse().unwrap(),
@@ -402,5 +428,24 @@ mod tests {
             ..table
         };
         assert_eq!(no_mix.choose("77011234567", 7), &Behaviour::Reject(503));
+    }
+
+    #[test]
+    fn a_first_calls_rule_holds_for_the_first_invites_to_a_number_only() {
+        let table = BehaviourTable {
+            first_calls: vec![FirstCalls {
+                calls: 2,
+                rule: "*0486=busy".parse().unwrap(),
+            }],
+            rules: vec!["7700*=noanswer".parse().unwrap()],
+            mix: vec![],
+            default: Behaviour::answer(),
+        };
+        assert!(table.counts_calls());
+        assert_eq!(table.choose_nth("77010000486", 1, 0), &Behaviour::Busy(486));
+        assert_eq!(table.choose_nth("77010000486", 2, 0), &Behaviour::Busy(486));
+        assert_eq!(table.choose_nth("77010000486", 3, 0), &Behaviour::answer());
+        assert_eq!(table.choose_nth("77000000486", 3, 0), &Behaviour::NoAnswer);
+        assert_eq!(table.choose_nth("77011234567", 1, 0), &Behaviour::answer());
     }
 }

@@ -46,7 +46,9 @@ mod tally;
 mod uas;
 
 pub use auth::{AuthCheck, DigestVerifier};
-pub use behaviour::{Behaviour, BehaviourTable, DigestAlgorithm, MixEntry, Pattern, Rule};
+pub use behaviour::{
+    Behaviour, BehaviourTable, DigestAlgorithm, FirstCalls, MixEntry, Pattern, Rule,
+};
 pub use cli::{SimArgs, run_cli};
 pub use dtmf::event_code;
 pub use error::{SimError, SpecError};

@@ -24,7 +24,7 @@ use tokio::net::UdpSocket;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use crate::behaviour::{Behaviour, BehaviourTable, MixEntry, Pattern, Rule};
+use crate::behaviour::{Behaviour, BehaviourTable, FirstCalls, MixEntry, Pattern, Rule};
 use crate::call::Output;
 use crate::error::SimError;
 use crate::rtp_rx::RtpPool;
@@ -54,6 +54,7 @@ impl SipSim {
     pub fn builder() -> SipSimBuilder {
         SipSimBuilder(SipSim {
             table: BehaviourTable {
+                first_calls: vec![],
                 rules: vec![],
                 mix: vec![],
                 default: Behaviour::answer(),
@@ -118,6 +119,20 @@ impl SipSimBuilder {
         self.0.table.rules.push(Rule {
             pattern: Pattern::parse(pattern),
             behaviour,
+        });
+        self
+    }
+
+    /// Like [`rule`](Self::rule), but only for the first `calls` INVITEs to each matching
+    /// number (checked before the other rules); later INVITEs go by the other rules, e.g.
+    /// busy on a caller's first attempt and answered on its retry.
+    pub fn rule_first_calls(mut self, pattern: &str, calls: u32, behaviour: Behaviour) -> Self {
+        self.0.table.first_calls.push(FirstCalls {
+            calls,
+            rule: Rule {
+                pattern: Pattern::parse(pattern),
+                behaviour,
+            },
         });
         self
     }

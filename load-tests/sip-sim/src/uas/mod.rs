@@ -48,6 +48,8 @@ pub struct Uas {
     rng: StdRng,
     calls: HashMap<u64, Call>,
     by_call_id: HashMap<String, u64>,
+    /// New INVITEs per dialed number, kept only when a rule depends on it.
+    invites_to: HashMap<String, u32>,
     next_key: u64,
     next_rtp: usize,
     io: Io,
@@ -64,6 +66,7 @@ impl Uas {
             rng,
             calls: HashMap::new(),
             by_call_id: HashMap::new(),
+            invites_to: HashMap::new(),
             next_key: 0,
             next_rtp: 0,
             io: Io::default(),
@@ -212,7 +215,18 @@ impl Uas {
             None => {
                 self.io.count(Count::CallReceived);
                 let number = req.uri.user().unwrap_or_default().to_owned();
-                let behaviour = self.cfg.table.choose(&number, self.rng.random()).clone();
+                let nth = if self.cfg.table.counts_calls() {
+                    let n = self.invites_to.entry(number.clone()).or_default();
+                    *n = n.saturating_add(1);
+                    *n
+                } else {
+                    1
+                };
+                let behaviour = self
+                    .cfg
+                    .table
+                    .choose_nth(&number, nth, self.rng.random())
+                    .clone();
                 self.next_key += 1;
                 let key = self.next_key;
                 let call = Call {

@@ -15,6 +15,7 @@ const CALLER: &str = "127.0.0.1:5999";
 fn uas(default: Behaviour) -> Uas {
     let cfg = UasConfig {
         table: BehaviourTable {
+            first_calls: vec![],
             rules: vec![],
             mix: vec![],
             default,
@@ -159,6 +160,7 @@ fn the_random_mix_is_reproducible_from_the_seed() {
     let outcomes = |seed: u64| -> Vec<u16> {
         let cfg = UasConfig {
             table: BehaviourTable {
+                first_calls: vec![],
                 rules: vec![],
                 mix: vec!["1:busy".parse().unwrap(), "1:reject=404".parse().unwrap()],
                 default: Behaviour::answer(),
@@ -183,4 +185,25 @@ fn the_random_mix_is_reproducible_from_the_seed() {
     assert_eq!(a, outcomes(7));
     assert_ne!(a, outcomes(8));
     assert!(a.contains(&486) && a.contains(&404));
+}
+
+#[test]
+fn a_first_calls_rule_makes_the_first_invite_to_a_number_busy_and_the_next_answered() {
+    let t0 = Instant::now();
+    let mut cfg = uas(Behaviour::answer()).cfg;
+    cfg.table.first_calls = vec![crate::behaviour::FirstCalls {
+        calls: 1,
+        rule: "*0001=busy".parse().unwrap(),
+    }];
+    let mut u = Uas::new(cfg, ("u", "p"), 1);
+    u.handle_datagram(t0, caller(), &invite());
+    assert_eq!(drain(&mut u).0, vec![100, 486]);
+    // The caller's retry: a new call (its own Call-ID and branch) to the same number.
+    let retry = String::from_utf8(invite())
+        .unwrap()
+        .replace("Call-ID: v1", "Call-ID: v2")
+        .replace("branch=z9hG4bKv1", "branch=z9hG4bKv2")
+        .replace("tag=c1", "tag=c2");
+    u.handle_datagram(t0, caller(), retry.as_bytes());
+    assert_eq!(drain(&mut u).0, vec![100, 200]);
 }
