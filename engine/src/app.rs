@@ -198,16 +198,20 @@ impl App {
                 reserved: 0,
                 accepted_at: r.accepted_at,
             };
-            let (attempt, earlier) =
-                continued_attempts(u.billed, u.handoff.as_ref().map(|h| h.cost_tiyn));
+            // The store keeps a call's last handoff after that attempt ended (state back to
+            // queued): only a dispatch still handed off is with the operator now.
+            let handoff = u
+                .handoff
+                .as_ref()
+                .filter(|_| r.state == sendbox_store::DispatchState::HandedOff);
+            let (attempt, earlier) = continued_attempts(u.billed, handoff.map(|h| h.cost_tiyn));
             let ready = Ready { attempt, ..ready };
             self.core.restore_earlier_attempts(ready.id, earlier);
-            if u.handoff.is_some() {
+            if handoff.is_some() {
                 // Handed off before the stop: the operator has it. Its receipt may still come
                 // on the same link (SMPP receipts are matched by message id); if none comes it
                 // expires. It is not sent again.
-                self.links
-                    .adopt_handed_off(&self.core, ready, u.handoff.as_ref());
+                self.links.adopt_handed_off(&self.core, ready, handoff);
             } else {
                 let _ = match r.not_before {
                     Some(at) => self.core.admit_at(ready, at),
