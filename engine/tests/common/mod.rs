@@ -2,6 +2,8 @@
 //! API on a free port, and a manual wall clock the tests move.
 #![allow(dead_code)]
 
+pub mod voice;
+
 use sendbox_dispatch::clock::ManualClock;
 use sendbox_engine::app::App;
 use sendbox_engine::auth::hash_hex;
