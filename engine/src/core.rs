@@ -410,10 +410,12 @@ impl LinkEvents for Core {
                     if remaining > 0 {
                         let _ = self.wallets.release(d.account, remaining);
                     }
+                    let now = self.clock.now();
                     self.sink.send(Record::AttemptEnded {
                         id: d.id,
                         attempt: d.attempt,
-                        at: self.clock.now(),
+                        at: now,
+                        retry_at: now.checked_add(after).unwrap_or(now),
                     });
                 } else if d.reserved > 0 {
                     let _ = self.wallets.release(d.account, d.reserved);

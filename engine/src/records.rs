@@ -75,6 +75,8 @@ pub enum Record {
         attempt: u16,
         /// When.
         at: jiff::Timestamp,
+        /// The next attempt not before then (a restart honours the retry interval).
+        retry_at: jiff::Timestamp,
     },
     /// An incoming SMS.
     Inbound {
@@ -170,11 +172,13 @@ async fn to_ops(r: Record, names: &Names, store: &Arc<dyn Store>, ops: &mut Vec<
             id: id.0,
             state: DispatchState::Deferred,
             at,
+            not_before: None,
         }),
         Record::InsufficientFunds { id, at } => ops.push(WriteOp::UpdateState {
             id: id.0,
             state: DispatchState::InsufficientFunds,
             at,
+            not_before: None,
         }),
         Record::HandedOff {
             ready,
@@ -269,10 +273,16 @@ async fn to_ops(r: Record, names: &Names, store: &Arc<dyn Store>, ops: &mut Vec<
                 }));
             }
         }
-        Record::AttemptEnded { id, attempt: _, at } => ops.push(WriteOp::UpdateState {
+        Record::AttemptEnded {
+            id,
+            attempt: _,
+            at,
+            retry_at,
+        } => ops.push(WriteOp::UpdateState {
             id: id.0,
             state: DispatchState::Queued,
             at,
+            not_before: Some(retry_at),
         }),
         Record::Inbound {
             operator: _,

@@ -84,6 +84,20 @@ async fn a_call_between_attempts_continues_after_a_restart_with_its_next_attempt
     // Second run on the same store, now with a short retry interval: an engine that restarted
     // the calls at attempt 1 would quickly place a third INVITE to the always-busy number.
     let e = Engine::start_in(dir, smsc, opts("300ms")).await;
+    // The ended attempts stored their retry time (1 h after them on the engine's clock): the
+    // restart honours it, nothing leaves before.
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert_eq!(
+        sim.stats().calls_received,
+        2,
+        "no attempt before the stored retry time"
+    );
+    let start: jiff::Timestamp = Opts::default().start.parse().unwrap();
+    e.clock.set(
+        start
+            .checked_add(jiff::SignedDuration::from_hours(1))
+            .unwrap(),
+    );
     for _ in 0..150 {
         if e.receipts(ACME).await.len() >= 2 {
             break;

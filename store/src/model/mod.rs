@@ -322,6 +322,9 @@ pub enum WriteOp {
         state: DispatchState,
         /// When the change happened.
         at: Timestamp,
+        /// Held until then (e.g. a call's next attempt after its retry interval); `None`
+        /// keeps what was stored. A restart re-admits the dispatch at this time.
+        not_before: Option<Timestamp>,
     },
     /// Record the handoff (state `handed_off` unless a later event set another state).
     HandedOff {

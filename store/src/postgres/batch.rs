@@ -38,8 +38,10 @@ const HANDED_OFF: &str = "UPDATE dispatches d SET
         AS u(id, at, local, oref, units, cost)
     WHERE d.id = u.id";
 
-const UPDATE_STATES: &str = "UPDATE dispatches d SET state = u.state, state_at = u.at
-    FROM unnest($1::int8[], $2::text[], $3::timestamptz[]) AS u(id, state, at)
+const UPDATE_STATES: &str = "UPDATE dispatches d SET state = u.state, state_at = u.at,
+    not_before = COALESCE(u.not_before, d.not_before)
+    FROM unnest($1::int8[], $2::text[], $3::timestamptz[], $4::timestamptz[])
+        AS u(id, state, at, not_before)
     WHERE d.id = u.id AND d.state_at <= u.at";
 
 const INSERT_RECEIPTS: &str = "WITH ins AS (
@@ -113,7 +115,7 @@ columns!(Dispatches {
 columns!(Handoffs {
     id: i64, at: Ts, local: &'a str, oref: &'a str, units: i64, cost: i64,
 });
-columns!(States { id: i64, state: &'a str, at: Ts });
+columns!(States { id: i64, state: &'a str, at: Ts, not_before: Option<Ts> });
 columns!(Receipts {
     dispatch_id: i64, account: &'a str, campaign: Option<i64>, operator: &'a str,
     channel: &'a str, msisdn: i64, state: &'a str, error: Option<&'a str>, segments: i64,
@@ -180,10 +182,15 @@ pub(crate) async fn write_group(
                     d.not_before.push(x.not_before.map(Ts::from));
                     d.state.push(x.state.as_str());
                 }
-                WriteOp::UpdateState { id, state, at } => {
+                WriteOp::UpdateState {
+                    id,
+                    state,
+                    at,
+                    not_before,
+                } => {
                     let at = Ts::from(*at);
                     let i = state_ops.len();
-                    state_ops.push((*id, *state, at));
+                    state_ops.push((*id, *state, at, not_before.map(Ts::from)));
                     let e = state_of.entry(*id).or_insert((at, i));
                     if at >= e.0 {
                         *e = (at, i);
@@ -274,10 +281,11 @@ pub(crate) async fn write_group(
         }
     }
     for (id, (_, i)) in &state_of {
-        let (_, state, at) = state_ops[*i];
+        let (_, state, at, not_before) = state_ops[*i];
         s.id.push(*id as i64);
         s.state.push(state.as_str());
         s.at.push(at);
+        s.not_before.push(not_before);
     }
     for (id, (_, i)) in &handoff_of {
         let (_, x) = handoff_ops[*i];

@@ -15,7 +15,8 @@ static OPEN: &str = "INSERT OR IGNORE INTO open_dispatches (id)
     SELECT ?1 WHERE NOT EXISTS (SELECT 1 FROM receipts WHERE dispatch_id = ?1)";
 
 // A state set by a later event wins. (Once a receipt exists, reads ignore this column.)
-static UPDATE_STATE: &str = "UPDATE dispatches SET state = ?2, state_at = ?3
+static UPDATE_STATE: &str = "UPDATE dispatches SET state = ?2, state_at = ?3,
+    not_before = COALESCE(?4, not_before)
     WHERE id = ?1 AND state_at <= ?3";
 
 static HANDED_OFF: &str = "UPDATE dispatches SET
@@ -113,9 +114,18 @@ fn apply_one(
                 st.get(OPEN)?.execute([d.id as i64])?;
             }
         }
-        WriteOp::UpdateState { id, state, at } => {
-            st.get(UPDATE_STATE)?
-                .execute(params![*id as i64, state.as_str(), to_micros(*at)])?;
+        WriteOp::UpdateState {
+            id,
+            state,
+            at,
+            not_before,
+        } => {
+            st.get(UPDATE_STATE)?.execute(params![
+                *id as i64,
+                state.as_str(),
+                to_micros(*at),
+                not_before.map(to_micros)
+            ])?;
         }
         WriteOp::HandedOff { id, handoff: h } => {
             st.get(HANDED_OFF)?.execute(params![

@@ -252,6 +252,7 @@ pub async fn invalid_write_stores_nothing(db: &Db) {
             id: 1,
             state: DispatchState::Final,
             at: t(1),
+            not_before: None,
         }])
         .await
         .unwrap_err();

@@ -20,6 +20,14 @@ pub async fn unfinished_dispatches_survive_a_restart(db: &Db) {
             id: 3,
             state: DispatchState::Deferred,
             at: t(31),
+            not_before: None,
+        },
+        // Dispatch 1: an attempt ended, the next waits for the retry interval.
+        UpdateState {
+            id: 1,
+            state: DispatchState::Queued,
+            at: t(33),
+            not_before: Some(t(1833)),
         },
         Final(Box::new(receipt(&rows[3], FinalState::Rejected, t(32)))),
         // Dispatch 2 as a call on its second attempt: the first attempt's fee and its
@@ -43,7 +51,12 @@ pub async fn unfinished_dispatches_survive_a_restart(db: &Db) {
     let open = s.unfinished().await.unwrap();
     let ids: Vec<_> = open.iter().map(|u| u.row.id).collect();
     assert_eq!(ids, vec![1, 2, 3]);
-    assert_eq!(open[0].row, rows[0]);
+    assert_eq!(
+        open[0].row.not_before,
+        Some(t(1833)),
+        "the retry time is kept"
+    );
+    assert_eq!(open[0].row.state, DispatchState::Queued);
     assert!(open[0].handoff.is_none());
     assert_eq!(open[1].row.state, DispatchState::HandedOff);
     assert_eq!(open[1].handoff, Some(handoff(t(30))));
@@ -127,6 +140,7 @@ pub async fn stale_state_updates_are_ignored(db: &Db) {
             id: 1,
             state: DispatchState::Queued,
             at: t(10),
+            not_before: None,
         },
         HandedOff {
             id: 1,
@@ -137,6 +151,7 @@ pub async fn stale_state_updates_are_ignored(db: &Db) {
             id: 1,
             state: DispatchState::Queued,
             at: t(15),
+            not_before: None,
         },
     ])
     .await
@@ -158,6 +173,7 @@ pub async fn stale_state_updates_are_ignored(db: &Db) {
             id: 1,
             state: DispatchState::Deferred,
             at: t(40),
+            not_before: None,
         },
         HandedOff {
             id: 1,
@@ -287,6 +303,7 @@ pub async fn campaign_counts_group_final_and_open_states(db: &Db) {
         id: 4,
         state: DispatchState::Queued,
         at: t(9),
+        not_before: None,
     });
     s.write(ops).await.unwrap();
     assert_eq!(s.campaign(7).await.unwrap(), Some(c));
