@@ -44,6 +44,8 @@ pub struct CallLink;
 struct Shared {
     active: AtomicUsize,
     up: AtomicBool,
+    /// The trunk's SIP transport once it is open (TCP: its connection may drop).
+    transport: std::sync::OnceLock<Arc<SipTransport>>,
     ended: Notify,
 }
 
@@ -60,9 +62,11 @@ impl CallLinkHandle {
         self.shared.active.load(Ordering::Acquire)
     }
 
-    /// True while the SIP socket is bound and the link takes dispatches.
+    /// True while the SIP socket is bound (TCP: the connection to the trunk is up) and the
+    /// link takes dispatches.
     pub fn up(&self) -> bool {
         self.shared.up.load(Ordering::Acquire)
+            && self.shared.transport.get().is_none_or(|t| t.is_up())
     }
 
     /// Wait until the link has stopped (after shutdown) and every call was reported.
@@ -201,6 +205,7 @@ async fn run(
         credentials,
         operator: operator.clone(),
     });
+    let _ = shared.transport.set(ctx.transport.clone());
     shared.up.store(true, Ordering::Release);
     tracing::info!(operator = %operator, local = %ctx.transport.local_addr(), transport = ctx.cfg.transport.via_token(), "Voice trunk up.");
 

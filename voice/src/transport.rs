@@ -73,6 +73,14 @@ impl SipTransport {
         }
     }
 
+    /// Whether messages can go to the trunk now (UDP: always; TCP: a connection is up).
+    pub fn is_up(&self) -> bool {
+        match self {
+            SipTransport::Udp(_) => true,
+            SipTransport::Tcp(t) => t.is_up(),
+        }
+    }
+
     /// Our address for Via and Contact (TCP: the current connection's local address).
     pub fn local_addr(&self) -> SocketAddr {
         match self {

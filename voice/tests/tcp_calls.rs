@@ -211,3 +211,36 @@ async fn a_dropped_connection_fails_the_ringing_call_at_once_and_the_link_reconn
     shutdown.cancel();
     h.join().await;
 }
+
+#[tokio::test]
+async fn the_link_is_up_only_while_its_tcp_connection_is() {
+    // A port nobody listens on yet.
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let (h, _ev, _q, shutdown) = link(tcp_trunk(port, 48000), vec![]);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!h.up(), "no connection to the trunk: the link is not up");
+
+    // The trunk comes up: the link reconnects and is up.
+    let trunk = TcpListener::bind(("127.0.0.1", port)).await.unwrap();
+    let conn = accept(&trunk).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !h.up() && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(h.up(), "connected: the link is up");
+
+    // The trunk goes away (listener closed, connection dropped): down again.
+    drop(trunk);
+    drop(conn);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while h.up() && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(!h.up(), "connection lost: the link is down");
+
+    shutdown.cancel();
+    h.join().await;
+}
