@@ -4,9 +4,9 @@
 
 mod common;
 
-use common::sipp::{sipp_available, sipp_uas};
+use common::sipp::{expect_answered_by_sipp, sipp_available, sipp_uas};
 use common::{dispatch, link};
-use sendbox_dispatch::{FinalState, RetryReason};
+use sendbox_dispatch::RetryReason;
 use sendbox_voice::SipTrunkConfig;
 use std::time::Duration;
 
@@ -26,21 +26,7 @@ async fn a_call_to_sipp_answering_plays_the_prompt_and_hangs_up() {
     // Give sipp a moment to bind its socket.
     tokio::time::sleep(Duration::from_millis(300)).await;
     let (h, ev, _q, shutdown) = link(trunk(port, 47000), vec![dispatch(1, 77010000001, 1000, 1)]);
-    ev.until(Duration::from_secs(10), |r| r.finished.lock().len() == 1)
-        .await;
-    let o = ev.outcome(1);
-    assert_eq!(o.state, FinalState::Answered, "{o:?}");
-    let call = o.call.unwrap();
-    assert_eq!(call.sip_status, 200);
-    assert_eq!(call.heard_ms, 1000, "the whole prompt was played");
-    let status = tokio::time::timeout(Duration::from_secs(10), sipp.wait())
-        .await
-        .expect("sipp exits after its one call")
-        .unwrap();
-    assert!(
-        status.success(),
-        "sipp counted the call as failed: {status}"
-    );
+    expect_answered_by_sipp(&ev, &mut sipp, 1, Duration::from_secs(10)).await;
     shutdown.cancel();
     h.join().await;
 }

@@ -73,3 +73,27 @@ pub fn sipp_uas(file: &str, tcp: bool) -> (tokio::process::Child, u16) {
         .expect("start sipp");
     (child, port)
 }
+
+/// Dispatch `id`, placed to sipp answering (`uas_answer.xml`, one call), ends answered with
+/// the whole 1 s prompt played, and sipp, which judges the call itself, exits successfully.
+pub async fn expect_answered_by_sipp(
+    ev: &super::Recorder,
+    sipp: &mut tokio::process::Child,
+    id: u64,
+    within: std::time::Duration,
+) {
+    ev.until(within, |r| r.finished.lock().len() == 1).await;
+    let o = ev.outcome(id);
+    assert_eq!(o.state, sendbox_dispatch::FinalState::Answered, "{o:?}");
+    let call = o.call.unwrap();
+    assert_eq!(call.sip_status, 200);
+    assert_eq!(call.heard_ms, 1000, "the whole prompt was played");
+    let status = tokio::time::timeout(std::time::Duration::from_secs(10), sipp.wait())
+        .await
+        .expect("sipp exits after its one call")
+        .unwrap();
+    assert!(
+        status.success(),
+        "sipp counted the call as failed: {status}"
+    );
+}
