@@ -198,12 +198,8 @@ impl App {
                 reserved: 0,
                 accepted_at: r.accepted_at,
             };
-            // The store keeps a call's last handoff after that attempt ended (state back to
-            // queued): only a dispatch still handed off is with the operator now.
-            let handoff = u
-                .handoff
-                .as_ref()
-                .filter(|_| r.state == sendbox_store::DispatchState::HandedOff);
+            // Only a dispatch still handed off is with the operator (see `Unfinished::new`).
+            let handoff = u.handoff.as_ref();
             let (attempt, earlier) = continued_attempts(u.billed, handoff.map(|h| h.cost_tiyn));
             let ready = Ready { attempt, ..ready };
             self.core.restore_earlier_attempts(ready.id, earlier);

@@ -1,6 +1,6 @@
 //! What the read methods return.
 
-use super::{DispatchRow, FeedbackRow, Handoff, ReceiptRow};
+use super::{DispatchRow, DispatchState, FeedbackRow, Handoff, ReceiptRow};
 use jiff::Timestamp;
 use sendbox_dispatch::{Channel, TrafficClass};
 
@@ -56,6 +56,20 @@ pub struct Unfinished {
     /// retried after a restart continues from here: its next attempt number, and a receipt
     /// whose cost still includes the fees of the attempts before the stop.
     pub billed: BilledSoFar,
+}
+
+impl Unfinished {
+    /// A dispatch as read, with the handoff columns of its last attempt. The handoff is
+    /// reported only while the dispatch is still handed off: a call attempt that ended keeps
+    /// its handoff columns, but the call is back in the queue, not with the operator.
+    pub fn new(row: DispatchRow, handoff: Option<Handoff>, billed: BilledSoFar) -> Self {
+        let handoff = handoff.filter(|_| row.state == DispatchState::HandedOff);
+        Unfinished {
+            row,
+            handoff,
+            billed,
+        }
+    }
 }
 
 /// The ledger's view of one dispatch's attempts; see [`Unfinished::billed`].

@@ -263,11 +263,7 @@ pub(crate) async fn unfinished(c: &Client) -> Result<Vec<Unfinished>, StoreError
                 attempts: v::small("attempt", r.try_get::<_, i64>(21)?)?,
                 debited_tiyn: r.try_get(20)?,
             };
-            Ok(Unfinished {
-                row,
-                handoff,
-                billed,
-            })
+            Ok(Unfinished::new(row, handoff, billed))
         })
         .collect()
 }

@@ -261,11 +261,7 @@ pub(crate) fn unfinished(conn: &Connection) -> Result<Vec<Unfinished>, StoreErro
                 attempts: v::small("attempt", r.get(BILLED_AT + 1)?)?,
                 debited_tiyn: r.get(BILLED_AT)?,
             };
-            Ok(Unfinished {
-                row,
-                handoff,
-                billed,
-            })
+            Ok(Unfinished::new(row, handoff, billed))
         }))
     })?)
 }

@@ -22,7 +22,11 @@ pub async fn unfinished_dispatches_survive_a_restart(db: &Db) {
             at: t(31),
             not_before: None,
         },
-        // Dispatch 1: an attempt ended, the next waits for the retry interval.
+        // Dispatch 1: handed off, that attempt ended, the next waits for the retry interval.
+        HandedOff {
+            id: 1,
+            handoff: handoff(t(32)),
+        },
         UpdateState {
             id: 1,
             state: DispatchState::Queued,
@@ -57,7 +61,10 @@ pub async fn unfinished_dispatches_survive_a_restart(db: &Db) {
         "the retry time is kept"
     );
     assert_eq!(open[0].row.state, DispatchState::Queued);
-    assert!(open[0].handoff.is_none());
+    assert!(
+        open[0].handoff.is_none(),
+        "an ended attempt's handoff is not reported: the call is back in the queue"
+    );
     assert_eq!(open[1].row.state, DispatchState::HandedOff);
     assert_eq!(open[1].handoff, Some(handoff(t(30))));
     assert_eq!(open[2].row.state, DispatchState::Deferred);
