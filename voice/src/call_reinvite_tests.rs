@@ -4,17 +4,11 @@
 use super::*;
 
 fn reinvite(seq: u32) -> Request {
-    let mut r = crate::sip::transaction::tests_support::request(Method::Invite, &msg::new_branch());
-    r.headers.retain(|x| !matches!(x, rsip::Header::CSeq(_)));
-    msg::push::<h::CSeq>(&mut r.headers, format!("{seq} INVITE"));
-    r
+    in_dialog(Method::Invite, seq)
 }
 
 fn ack(seq: u32) -> Request {
-    let mut r = crate::sip::transaction::tests_support::request(Method::Ack, &msg::new_branch());
-    r.headers.retain(|x| !matches!(x, rsip::Header::CSeq(_)));
-    msg::push::<h::CSeq>(&mut r.headers, format!("{seq} ACK"));
-    r
+    in_dialog(Method::Ack, seq)
 }
 
 fn transmits(out: &[CallOutput]) -> Vec<Bytes> {

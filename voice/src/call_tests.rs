@@ -104,6 +104,14 @@ fn reply(req: &Request, status: u16) -> Response {
     r
 }
 
+/// A request from the callee inside the dialog, with CSeq `seq`.
+fn in_dialog(method: Method, seq: u32) -> Request {
+    let mut r = crate::sip::transaction::tests_support::request(method, &msg::new_branch());
+    r.headers.retain(|x| !matches!(x, rsip::Header::CSeq(_)));
+    msg::push::<h::CSeq>(&mut r.headers, format!("{seq} {method}"));
+    r
+}
+
 fn invite_of(out: &[CallOutput]) -> Request {
     sent(out)
         .into_iter()
@@ -287,12 +295,6 @@ fn remote_bye_options_and_reinvite_are_answered() {
     let inv = invite_of(&out);
     h.at(1.0);
     h.recv(reply(&inv, 200));
-    let in_dialog = |method: Method, seq: u32| {
-        let mut r = crate::sip::transaction::tests_support::request(method, &msg::new_branch());
-        r.headers.retain(|x| !matches!(x, rsip::Header::CSeq(_)));
-        msg::push::<h::CSeq>(&mut r.headers, format!("{seq} {method}"));
-        r
-    };
     h.at(2.0);
     assert_eq!(
         sent_responses(&h.recv(in_dialog(Method::Options, 1))),
@@ -346,10 +348,7 @@ fn reinvite_offer_moving_media_is_answered_with_the_current_codec_and_followed()
     let inv = invite_of(&out);
     h.recv(reply(&inv, 200));
     let reinvite = |body: &[u8], seq: u32| {
-        let mut r =
-            crate::sip::transaction::tests_support::request(Method::Invite, &msg::new_branch());
-        r.headers.retain(|x| !matches!(x, rsip::Header::CSeq(_)));
-        msg::push::<h::CSeq>(&mut r.headers, format!("{seq} INVITE"));
+        let mut r = in_dialog(Method::Invite, seq);
         r.body = body.to_vec();
         r
     };
