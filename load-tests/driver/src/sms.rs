@@ -83,6 +83,18 @@ struct Posted {
     retries_429: u64,
 }
 
+impl Posted {
+    fn empty() -> Self {
+        Posted {
+            api: hist(),
+            accepted: 0,
+            rejected: 0,
+            refused: 0,
+            retries_429: 0,
+        }
+    }
+}
+
 /// Posts messages `first..first + total` (their numbers and texts follow the index).
 async fn post_all(
     a: &SmsArgs,
@@ -104,13 +116,7 @@ async fn post_all(
         );
         let (batch, rate) = (a.batch, a.rate);
         tasks.push(tokio::spawn(async move {
-            let mut p = Posted {
-                api: hist(),
-                accepted: 0,
-                rejected: 0,
-                refused: 0,
-                retries_429: 0,
-            };
+            let mut p = Posted::empty();
             loop {
                 let b = next.fetch_add(1, Ordering::Relaxed);
                 if b >= batches {
@@ -161,13 +167,7 @@ async fn post_all(
             }
         }));
     }
-    let mut all = Posted {
-        api: hist(),
-        accepted: 0,
-        rejected: 0,
-        refused: 0,
-        retries_429: 0,
-    };
+    let mut all = Posted::empty();
     for t in tasks {
         let p = t.await??;
         all.api.add(&p.api)?;
@@ -240,13 +240,7 @@ async fn read_receipts(
 /// The warm-up (`--warmup-seconds`), then the latency histograms reset.
 async fn warm_up(a: &SmsArgs, client: &reqwest::Client) -> anyhow::Result<Posted> {
     if a.warmup_seconds == 0 {
-        return Ok(Posted {
-            api: hist(),
-            accepted: 0,
-            rejected: 0,
-            refused: 0,
-            retries_429: 0,
-        });
+        return Ok(Posted::empty());
     }
     anyhow::ensure!(a.rate > 0, "--warmup-seconds needs --rate");
     let tok = a
