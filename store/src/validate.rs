@@ -21,6 +21,17 @@ fn id(what: &str, v: u64) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// A count stored in a 32-bit signed column (PostgreSQL `INTEGER`; SQLite keeps the same bound
+/// so both backends accept exactly the same writes).
+fn count(what: &str, dispatch: u64, v: u32) -> Result<(), StoreError> {
+    if v > i32::MAX as u32 {
+        return Err(StoreError::InvalidWrite(format!(
+            "dispatch {dispatch}: {what} {v} exceeds the stored range (i32::MAX)"
+        )));
+    }
+    Ok(())
+}
+
 fn check_op(op: &WriteOp) -> Result<(), StoreError> {
     match op {
         WriteOp::AcceptDispatch(d) => {
@@ -44,9 +55,14 @@ fn check_op(op: &WriteOp) -> Result<(), StoreError> {
                 )));
             }
         }
-        WriteOp::HandedOff { id: d, .. } => id("dispatch id", *d)?,
+        WriteOp::HandedOff { id: d, handoff } => {
+            id("dispatch id", *d)?;
+            count("handoff units", *d, handoff.units)?;
+        }
         WriteOp::Final(r) => {
             id("dispatch id", r.dispatch_id)?;
+            count("segments", r.dispatch_id, r.segments)?;
+            count("billable seconds", r.dispatch_id, r.billable_seconds)?;
             id("msisdn", r.msisdn)?;
             if let Some(c) = r.campaign {
                 id("campaign id", c)?;

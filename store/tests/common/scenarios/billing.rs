@@ -262,7 +262,40 @@ pub async fn invalid_write_stores_nothing(db: &Db) {
         .await
         .unwrap_err();
     assert!(err.to_string().contains("dispatch id"), "{err}");
+    // Counts beyond a 32-bit column are refused by both backends alike, before the writer:
+    // PostgreSQL's INTEGER would fail the whole batch, SQLite would have taken them.
+    let mut h = handoff(t(1));
+    h.units = u32::MAX;
+    let err = s
+        .write(vec![
+            AcceptDispatch(d.clone()),
+            HandedOff { id: 1, handoff: h },
+        ])
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::InvalidWrite(_)), "{err}");
+    assert!(
+        err.to_string().contains("handoff units 4294967295"),
+        "{err}"
+    );
+    let mut r = receipt(&d, FinalState::Delivered, t(2));
+    r.segments = i32::MAX as u32 + 1;
+    let err = s
+        .write(vec![AcceptDispatch(d.clone()), Final(Box::new(r))])
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("segments 2147483648"), "{err}");
     assert!(s.dispatch(1).await.unwrap().is_none());
+    assert!(s.balances().await.unwrap().is_empty());
+    // The bound itself is stored and read back on both.
+    let d2 = dispatch(2, "acme", 77010000002);
+    let mut r = receipt(&d2, FinalState::Delivered, t(2));
+    r.billable_seconds = i32::MAX as u32;
+    s.write(vec![AcceptDispatch(d2), Final(Box::new(r))])
+        .await
+        .expect("i32::MAX itself is stored");
+    let stored = s.dispatch(2).await.unwrap().unwrap().receipt.unwrap();
+    assert_eq!(stored.receipt.billable_seconds, i32::MAX as u32);
     assert!(s.balances().await.unwrap().is_empty());
 }
 
