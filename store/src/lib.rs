@@ -21,6 +21,8 @@ pub mod error;
 pub mod metrics;
 pub mod model;
 mod postgres;
+mod queue;
+mod sql;
 mod sqlite;
 mod store;
 pub mod time;

@@ -7,20 +7,14 @@ mod read;
 mod types;
 mod writer;
 
-use crate::metrics as m;
 use crate::model::*;
-use crate::sqlite::record;
-use crate::{Store, StoreError, validate};
+use crate::queue::WriteQueue;
+use crate::{Store, StoreError};
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use futures::future::BoxFuture;
+use std::convert::Infallible;
 use std::str::FromStr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use tokio::sync::{mpsc, oneshot};
-use writer::Request;
-
-/// Requests queued for the writer at most; `write` waits (asynchronously) beyond that.
-const QUEUE: usize = 4096;
 /// Connections: one for the writer, the rest for reads.
 const POOL_SIZE: usize = 4;
 
@@ -32,14 +26,13 @@ pub(crate) struct PgStore {
 
 struct Inner {
     pool: Pool,
-    tx: mpsc::Sender<Request>,
-    pending: Arc<AtomicUsize>,
+    queue: WriteQueue<Infallible>,
 }
 
 impl std::fmt::Debug for PgStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PgStore")
-            .field("pending", &self.inner.pending.load(Ordering::Relaxed))
+            .field("queue", &self.inner.queue)
             .field("pool", &self.inner.pool.status())
             .finish()
     }
@@ -70,11 +63,10 @@ impl PgStore {
                 .map_err(|e| StoreError::Pool(e.to_string()))?;
             migrate::migrate(&mut client).await?;
         }
-        let (tx, rx) = mpsc::channel(QUEUE);
-        let pending = Arc::new(AtomicUsize::new(0));
-        tokio::spawn(writer::run(pool.clone(), rx, pending.clone()));
+        let (queue, w) = WriteQueue::new("postgres");
+        tokio::spawn(writer::run(pool.clone(), w));
         Ok(PgStore {
-            inner: Arc::new(Inner { pool, tx, pending }),
+            inner: Arc::new(Inner { pool, queue }),
         })
     }
 
@@ -103,24 +95,7 @@ impl Store for PgStore {
     }
 
     fn write(&self, ops: Vec<WriteOp>) -> BoxFuture<'static, Result<WriteResult, StoreError>> {
-        let inner = self.inner.clone();
-        Box::pin(async move {
-            validate::check_ops(&ops)?;
-            let start = tokio::time::Instant::now();
-            let n = ops.len();
-            let left = inner.pending.fetch_add(n, Ordering::Relaxed) + n;
-            metrics::gauge!(m::BACKLOG, "backend" => "postgres").set(left as f64);
-            let (reply, answer) = oneshot::channel();
-            if inner.tx.send(Request::Write { ops, reply }).await.is_err() {
-                inner.pending.fetch_sub(n, Ordering::Relaxed);
-                return Err(StoreError::Closed);
-            }
-            let result = answer.await.map_err(|_| StoreError::Closed)?;
-            metrics::histogram!(m::WRITE_SECONDS, "backend" => "postgres")
-                .record(start.elapsed().as_secs_f64());
-            record(&result, "postgres");
-            result
-        })
+        self.inner.queue.write(ops)
     }
 
     fn receipts_after(
@@ -195,7 +170,7 @@ impl Store for PgStore {
     }
 
     fn ping(&self) -> BoxFuture<'static, Result<(), StoreError>> {
-        let closed = self.inner.tx.is_closed();
+        let closed = self.inner.queue.is_closed();
         let q = self.read(|c| {
             Box::pin(async move {
                 c.simple_query("SELECT 1").await?;
@@ -211,19 +186,13 @@ impl Store for PgStore {
     }
 
     fn pending_writes(&self) -> usize {
-        self.inner.pending.load(Ordering::Relaxed)
+        self.inner.queue.pending()
     }
 
     fn close(&self) -> BoxFuture<'static, Result<(), StoreError>> {
         let inner = self.inner.clone();
         Box::pin(async move {
-            let (done, stopped) = oneshot::channel();
-            inner
-                .tx
-                .send(Request::Stop(done))
-                .await
-                .map_err(|_| StoreError::Closed)?;
-            let _ = stopped.await;
+            inner.queue.close().await?;
             inner.pool.close();
             Ok(())
         })

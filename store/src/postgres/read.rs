@@ -3,18 +3,13 @@
 use super::types::Ts;
 use crate::StoreError;
 use crate::model::*;
+use crate::sql::{self, DISPATCH_COLS, Dialect};
 use crate::time::almaty_local;
 use crate::validate as v;
 use deadpool_postgres::Client;
 use tokio_postgres::Row;
 
-const RECEIPT_COLS: &str = "seq, dispatch_id, account, campaign, operator, channel, msisdn,
-    state, error, segments, billable_seconds, cost_tiyn, accepted_at, handed_off_at,
-    handed_off_local, final_at, final_local, inside_window, call_detail::text, attempt";
-
-const DISPATCH_COLS: &str = "id, account, campaign, channel, class, msisdn, operator,
-    content_ref, sender, segments, reserved_tiyn, accepted_at, not_before, state, state_at,
-    handed_off_at, handed_off_local, operator_ref, units, cost_tiyn";
+const RECEIPT_COLS: &str = sql::receipt_cols(Dialect::Postgres);
 
 fn ts(r: &Row, i: usize) -> Result<jiff::Timestamp, StoreError> {
     r.try_get::<_, Ts>(i)?.get()
@@ -244,24 +239,14 @@ pub(crate) async fn history(
 }
 
 pub(crate) async fn unfinished(c: &Client) -> Result<Vec<Unfinished>, StoreError> {
-    // After the 20 dispatch columns: the dispatch's debits so far and its last billed attempt.
-    let sql = format!(
-        "SELECT {DISPATCH_COLS},
-            (SELECT COALESCE(-SUM(amount_tiyn), 0)::int8 FROM ledger l
-             WHERE l.dispatch_id = d.id AND l.kind = 'debit'),
-            (SELECT COALESCE(MAX(attempt), 0)::int8 FROM ledger l
-             WHERE l.dispatch_id = d.id AND l.kind = 'debit'
-               AND l.attempt < {SECONDS_DEBIT_ATTEMPT_OFFSET})
-         FROM dispatches d WHERE id IN (SELECT id FROM open_dispatches) ORDER BY id"
-    );
-    query(c, &sql, &[])
+    query(c, &sql::unfinished(Dialect::Postgres), &[])
         .await?
         .iter()
         .map(|r| {
             let (row, _, handoff) = dispatch(r)?;
             let billed = BilledSoFar {
-                attempts: v::small("attempt", r.try_get::<_, i64>(21)?)?,
-                debited_tiyn: r.try_get(20)?,
+                attempts: v::small("attempt", r.try_get::<_, i64>(sql::DISPATCH_NCOLS + 1)?)?,
+                debited_tiyn: r.try_get(sql::DISPATCH_NCOLS)?,
             };
             Ok(Unfinished::new(row, handoff, billed))
         })

@@ -4,79 +4,36 @@
 
 use super::batch::write_group;
 use crate::StoreError;
-use crate::metrics as m;
 use crate::model::{WriteOp, WriteResult};
+use crate::queue::{Gathered, Waiter, Writer, nothing_to_write};
 use deadpool_postgres::Pool;
+use std::convert::Infallible;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use tokio::sync::{mpsc, oneshot};
 
-/// Ops per transaction at most.
-const MAX_GROUP_OPS: usize = 50_000;
-
-type Reply = oneshot::Sender<Result<WriteResult, StoreError>>;
-
-/// What the writer task is asked to do.
-pub(crate) enum Request {
-    /// Store these ops and answer.
-    Write { ops: Vec<WriteOp>, reply: Reply },
-    /// Finish what is queued before this, then stop.
-    Stop(oneshot::Sender<()>),
-}
-
-/// Run the writer until every sender is gone or a `Stop` arrives.
-pub(crate) async fn run(pool: Pool, mut rx: mpsc::Receiver<Request>, pending: Arc<AtomicUsize>) {
-    let mut group: Vec<(Vec<WriteOp>, Reply)> = Vec::new();
-    while let Some(first) = rx.recv().await {
-        let mut next = Some(first);
-        let mut stop = None;
-        let mut ops = 0;
-        while let Some(req) = next.take() {
-            match req {
-                Request::Write { ops: o, reply } => {
-                    ops += o.len();
-                    group.push((o, reply));
-                }
-                Request::Stop(done) => {
-                    stop = Some(done);
-                    break;
-                }
-            }
-            if ops < MAX_GROUP_OPS {
-                next = rx.try_recv().ok();
+/// Run the writer until every caller is gone or a stop arrives.
+pub(crate) async fn run(pool: Pool, mut writer: Writer<Infallible>) {
+    let mut group: Vec<Waiter> = Vec::new();
+    while let Some(first) = writer.recv().await {
+        let gathered = writer.gather(first, &mut group);
+        if !group.is_empty() {
+            let results = match nothing_to_write(&group) {
+                Some(r) => r,
+                None => write_all(&pool, &group).await,
+            };
+            writer.answer(&mut group, results);
+        }
+        match gathered {
+            Gathered::Commit => {}
+            Gathered::Other(never) => match never {},
+            Gathered::Stop(done) => {
+                let _ = done.send(());
+                return;
             }
         }
-        commit(&pool, &mut group, &pending).await;
-        if let Some(done) = stop {
-            let _ = done.send(());
-            return;
-        }
     }
 }
 
-async fn commit(pool: &Pool, group: &mut Vec<(Vec<WriteOp>, Reply)>, pending: &AtomicUsize) {
-    if group.is_empty() {
-        return;
-    }
-    let n_ops: usize = group.iter().map(|(o, _)| o.len()).sum();
-    let results = if n_ops == 0 {
-        // Only flushes: nothing to write, everything before them is already committed.
-        group.iter().map(|_| Ok(WriteResult::default())).collect()
-    } else {
-        write_all(pool, group).await
-    };
-    let left = pending.fetch_sub(n_ops, Ordering::Relaxed) - n_ops;
-    metrics::gauge!(m::BACKLOG, "backend" => "postgres").set(left as f64);
-    metrics::histogram!(m::COMMIT_OPS, "backend" => "postgres").record(n_ops as f64);
-    for ((_, reply), result) in group.drain(..).zip(results) {
-        let _ = reply.send(result);
-    }
-}
-
-async fn write_all(
-    pool: &Pool,
-    group: &[(Vec<WriteOp>, Reply)],
-) -> Vec<Result<WriteResult, StoreError>> {
+async fn write_all(pool: &Pool, group: &[Waiter]) -> Vec<Result<WriteResult, StoreError>> {
     let mut client = match pool.get().await {
         Ok(c) => c,
         Err(e) => {

@@ -6,19 +6,14 @@ mod migrate;
 mod read;
 mod writer;
 
-use crate::metrics as m;
 use crate::model::*;
-use crate::{Store, StoreError, validate};
+use crate::queue::WriteQueue;
+use crate::{Store, StoreError};
 use futures::future::BoxFuture;
 use rusqlite::{Connection, OpenFlags};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use tokio::sync::{mpsc, oneshot};
-use writer::Request;
-
-/// Requests queued for the writer at most; `write` waits (asynchronously) beyond that.
-const QUEUE: usize = 4096;
+use tokio::sync::oneshot;
 
 /// The SQLite store. See [`crate::open`] for its URL.
 #[derive(Debug, Clone)]
@@ -27,8 +22,7 @@ pub(crate) struct SqliteStore {
 }
 
 struct Inner {
-    tx: mpsc::Sender<Request>,
-    pending: Arc<AtomicUsize>,
+    queue: WriteQueue<writer::ReadFn>,
     /// Idle reader connections; empty channel pair when the database is in memory.
     readers: Option<(
         crossbeam_channel::Sender<Connection>,
@@ -39,7 +33,7 @@ struct Inner {
 impl std::fmt::Debug for Inner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SqliteStore")
-            .field("pending", &self.pending.load(Ordering::Relaxed))
+            .field("queue", &self.queue)
             .field("readers", &self.readers.is_some())
             .finish()
     }
@@ -127,19 +121,13 @@ impl SqliteStore {
             None => None,
         };
 
-        let (tx, rx) = mpsc::channel(QUEUE);
-        let pending = Arc::new(AtomicUsize::new(0));
-        let p = pending.clone();
+        let (queue, w) = WriteQueue::new("sqlite");
         std::thread::Builder::new()
             .name("sendbox-store-sqlite".into())
-            .spawn(move || writer::run(conn, rx, p))
+            .spawn(move || writer::run(conn, w))
             .map_err(|e| StoreError::Commit(format!("cannot start writer thread: {e}").into()))?;
         Ok(SqliteStore {
-            inner: Arc::new(Inner {
-                tx,
-                pending,
-                readers,
-            }),
+            inner: Arc::new(Inner { queue, readers }),
         })
     }
 
@@ -169,11 +157,7 @@ impl SqliteStore {
                     let job: writer::ReadFn = Box::new(move |conn| {
                         let _ = reply.send(f(conn));
                     });
-                    inner
-                        .tx
-                        .send(Request::Read(job))
-                        .await
-                        .map_err(|_| StoreError::Closed)?;
+                    inner.queue.send(job).await?;
                     answer.await.map_err(|_| StoreError::Closed)?
                 }
             }
@@ -187,24 +171,7 @@ impl Store for SqliteStore {
     }
 
     fn write(&self, ops: Vec<WriteOp>) -> BoxFuture<'static, Result<WriteResult, StoreError>> {
-        let inner = self.inner.clone();
-        Box::pin(async move {
-            validate::check_ops(&ops)?;
-            let start = tokio::time::Instant::now();
-            let n = ops.len();
-            let left = inner.pending.fetch_add(n, Ordering::Relaxed) + n;
-            metrics::gauge!(m::BACKLOG, "backend" => "sqlite").set(left as f64);
-            let (reply, answer) = oneshot::channel();
-            if inner.tx.send(Request::Write { ops, reply }).await.is_err() {
-                inner.pending.fetch_sub(n, Ordering::Relaxed);
-                return Err(StoreError::Closed);
-            }
-            let result = answer.await.map_err(|_| StoreError::Closed)?;
-            metrics::histogram!(m::WRITE_SECONDS, "backend" => "sqlite")
-                .record(start.elapsed().as_secs_f64());
-            record(&result, "sqlite");
-            result
-        })
+        self.inner.queue.write(ops)
     }
 
     fn receipts_after(
@@ -271,7 +238,7 @@ impl Store for SqliteStore {
     }
 
     fn ping(&self) -> BoxFuture<'static, Result<(), StoreError>> {
-        let closed = self.inner.tx.is_closed();
+        let closed = self.inner.queue.is_closed();
         let q = self.read(|c| Ok(c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))?));
         Box::pin(async move {
             if closed {
@@ -282,37 +249,11 @@ impl Store for SqliteStore {
     }
 
     fn pending_writes(&self) -> usize {
-        self.inner.pending.load(Ordering::Relaxed)
+        self.inner.queue.pending()
     }
 
     fn close(&self) -> BoxFuture<'static, Result<(), StoreError>> {
-        let inner = self.inner.clone();
-        Box::pin(async move {
-            let (done, stopped) = oneshot::channel();
-            inner
-                .tx
-                .send(Request::Stop(done))
-                .await
-                .map_err(|_| StoreError::Closed)?;
-            let _ = stopped.await;
-            Ok(())
-        })
-    }
-}
-
-/// Count receipts and failures of one finished write.
-pub(crate) fn record(result: &Result<WriteResult, StoreError>, backend: &'static str) {
-    match result {
-        Ok(r) => {
-            if !r.new_receipts.is_empty() {
-                metrics::counter!(m::RECEIPTS_TOTAL, "backend" => backend)
-                    .increment(r.new_receipts.len() as u64);
-            }
-            if !r.duplicate_receipts.is_empty() {
-                metrics::counter!(m::DUPLICATE_RECEIPTS_TOTAL, "backend" => backend)
-                    .increment(r.duplicate_receipts.len() as u64);
-            }
-        }
-        Err(_) => metrics::counter!(m::WRITE_ERRORS_TOTAL, "backend" => backend).increment(1),
+        let queue = self.inner.queue.clone();
+        Box::pin(async move { queue.close().await })
     }
 }

@@ -2,29 +2,12 @@
 
 use crate::StoreError;
 use crate::model::*;
+use crate::sql::{self, DISPATCH_COLS, Dialect};
 use crate::time::{almaty_local, from_micros};
 use crate::validate as v;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-const RECEIPT_COLS: &str = "seq, dispatch_id, account, campaign, operator, channel, msisdn,
-    state, error, segments, billable_seconds, cost_tiyn, accepted_at, handed_off_at,
-    handed_off_local, final_at, final_local, inside_window, call_detail, attempt";
-
-const DISPATCH_COLS: &str = "id, account, campaign, channel, class, msisdn, operator,
-    content_ref, sender, segments, reserved_tiyn, accepted_at, not_before, state, state_at,
-    handed_off_at, handed_off_local, operator_ref, units, cost_tiyn";
-
-/// Column index of the first of [`BILLED_COLS`] (after the 20 of `DISPATCH_COLS`).
-const BILLED_AT: usize = 20;
-/// A dispatch's debits so far and its last billed attempt (`d` is the dispatches table).
-fn billed_cols() -> String {
-    format!(
-        "(SELECT COALESCE(-SUM(amount_tiyn), 0) FROM ledger l
-          WHERE l.dispatch_id = d.id AND l.kind = 'debit'),
-         (SELECT COALESCE(MAX(attempt), 0) FROM ledger l
-          WHERE l.dispatch_id = d.id AND l.kind = 'debit' AND l.attempt < {SECONDS_DEBIT_ATTEMPT_OFFSET})"
-    )
-}
+const RECEIPT_COLS: &str = sql::receipt_cols(Dialect::Sqlite);
 
 /// Runs `f`; pins the closure's error type to [`StoreError`].
 fn try_row<T>(f: impl FnOnce() -> Result<T, StoreError>) -> Result<T, StoreError> {
@@ -249,17 +232,13 @@ pub(crate) fn history(
 }
 
 pub(crate) fn unfinished(conn: &Connection) -> Result<Vec<Unfinished>, StoreError> {
-    let mut s = conn.prepare_cached(&format!(
-        "SELECT {DISPATCH_COLS}, {} FROM dispatches d
-         WHERE id IN (SELECT id FROM open_dispatches) ORDER BY id",
-        billed_cols()
-    ))?;
+    let mut s = conn.prepare_cached(&sql::unfinished(Dialect::Sqlite))?;
     collect(s.query_map([], |r| {
         Ok(try_row(|| {
             let (row, _, handoff) = dispatch(r)?;
             let billed = BilledSoFar {
-                attempts: v::small("attempt", r.get(BILLED_AT + 1)?)?,
-                debited_tiyn: r.get(BILLED_AT)?,
+                attempts: v::small("attempt", r.get(sql::DISPATCH_NCOLS + 1)?)?,
+                debited_tiyn: r.get(sql::DISPATCH_NCOLS)?,
             };
             Ok(Unfinished::new(row, handoff, billed))
         }))

@@ -6,94 +6,43 @@
 
 use super::apply::{Statements, apply};
 use crate::StoreError;
-use crate::metrics as m;
-use crate::model::{WriteOp, WriteResult};
+use crate::model::WriteResult;
+use crate::queue::{Gathered, Waiter, Writer, nothing_to_write};
 use rusqlite::Connection;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use tokio::sync::{mpsc, oneshot};
-
-/// Ops per transaction at most: bounds the time other callers wait behind a huge group.
-const MAX_GROUP_OPS: usize = 50_000;
 
 /// A read run on the writer's connection (in-memory databases have no reader pool).
 pub(crate) type ReadFn = Box<dyn FnOnce(&Connection) + Send>;
 
-/// What the writer thread is asked to do.
-pub(crate) enum Request {
-    /// Store these ops and answer.
-    Write {
-        ops: Vec<WriteOp>,
-        reply: oneshot::Sender<Result<WriteResult, StoreError>>,
-    },
-    /// Run a read between transactions.
-    Read(ReadFn),
-    /// Finish what is queued before this, then stop.
-    Stop(oneshot::Sender<()>),
-}
-
-/// Run the writer until every sender is gone or a `Stop` arrives.
-pub(crate) fn run(
-    mut conn: Connection,
-    mut rx: mpsc::Receiver<Request>,
-    pending: Arc<AtomicUsize>,
-) {
+/// Run the writer until every caller is gone or a stop arrives.
+pub(crate) fn run(mut conn: Connection, mut writer: Writer<ReadFn>) {
     let mut group: Vec<Waiter> = Vec::new();
-    while let Some(first) = rx.blocking_recv() {
+    while let Some(first) = writer.blocking_recv() {
         let mut next = Some(first);
-        let mut stop = None;
-        let mut ops = 0;
         while let Some(req) = next.take() {
-            match req {
-                Request::Write { ops: o, reply } => {
-                    ops += o.len();
-                    group.push((o, reply));
+            let gathered = writer.gather(req, &mut group);
+            commit_group(&mut conn, &mut group, &writer);
+            match gathered {
+                Gathered::Commit => {}
+                // Reads see everything committed before them: the group is committed first.
+                Gathered::Other(read) => {
+                    read(&conn);
+                    next = writer.try_recv();
                 }
-                Request::Read(f) => {
-                    // Reads see everything committed before them: commit what is pending first.
-                    commit_group(&mut conn, &mut group, &pending);
-                    f(&conn);
-                    ops = 0;
-                }
-                Request::Stop(done) => {
-                    stop = Some(done);
-                    break;
+                Gathered::Stop(done) => {
+                    let _ = done.send(());
+                    return;
                 }
             }
-            if ops < MAX_GROUP_OPS {
-                next = rx.try_recv().ok();
-            }
-        }
-        commit_group(&mut conn, &mut group, &pending);
-        if let Some(done) = stop {
-            let _ = done.send(());
-            return;
         }
     }
 }
 
-type Waiter = (
-    Vec<WriteOp>,
-    oneshot::Sender<Result<WriteResult, StoreError>>,
-);
-
-fn commit_group(conn: &mut Connection, group: &mut Vec<Waiter>, pending: &AtomicUsize) {
+fn commit_group(conn: &mut Connection, group: &mut Vec<Waiter>, writer: &Writer<ReadFn>) {
     if group.is_empty() {
         return;
     }
-    let n_ops: usize = group.iter().map(|(o, _)| o.len()).sum();
-    let results = if n_ops == 0 {
-        // Only flushes: everything before them is already committed.
-        group.iter().map(|_| Ok(WriteResult::default())).collect()
-    } else {
-        write_group(conn, group)
-    };
-    let left = pending.fetch_sub(n_ops, Ordering::Relaxed) - n_ops;
-    metrics::gauge!(m::BACKLOG, "backend" => "sqlite").set(left as f64);
-    metrics::histogram!(m::COMMIT_OPS, "backend" => "sqlite").record(n_ops as f64);
-    for ((_, reply), result) in group.drain(..).zip(results) {
-        let _ = reply.send(result);
-    }
+    let results = nothing_to_write(group).unwrap_or_else(|| write_group(conn, group));
+    writer.answer(group, results);
 }
 
 fn write_group(conn: &mut Connection, group: &[Waiter]) -> Vec<Result<WriteResult, StoreError>> {
