@@ -96,11 +96,7 @@ pub fn render(r: &CampaignReport) -> String {
             format!("{:.2}", r.cost_tiyn as f64 / 100.0),
             r.answered.to_string(),
             r.heard_to_end.to_string(),
-            format!(
-                "{}{}",
-                r.replies,
-                if r.replies_complete { "" } else { " (partial)" }
-            ),
+            r.replies.to_string(),
         ]],
     );
 

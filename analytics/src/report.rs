@@ -20,10 +20,6 @@ use sendbox_store::{
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-/// Campaigns with more receipts than this get no per-dispatch reply lookup in
-/// [`load_campaign`] (one store query per receipt); see `replies_complete`.
-pub const MAX_FEEDBACK_LOOKUPS: usize = 20_000;
-
 /// What a report is built from.
 #[derive(Debug, Clone, Default)]
 pub struct CampaignData {
@@ -37,8 +33,6 @@ pub struct CampaignData {
     pub receipts: Vec<ReceiptRow>,
     /// Replies and DTMF feedback to its dispatches.
     pub feedback: Vec<FeedbackRow>,
-    /// Whether `feedback` covers every receipt.
-    pub replies_complete: bool,
 }
 
 impl CampaignData {
@@ -59,7 +53,6 @@ impl CampaignData {
             counts: Vec::new(),
             receipts,
             feedback,
-            replies_complete: true,
         }
     }
 }
@@ -74,9 +67,11 @@ impl CampaignData {
     }
 }
 
-/// Loads a campaign's row, counts, receipts (paging the account's receipts) and, for
-/// campaigns up to [`MAX_FEEDBACK_LOOKUPS`] receipts, the feedback to each dispatch.
-/// `None` if the campaign does not exist.
+/// Page size when reading a campaign's receipts.
+const RECEIPT_PAGE: u32 = 10_000;
+
+/// Loads a campaign's row, counts, receipts (paged by campaign) and the feedback to its
+/// dispatches (one query). `None` if the campaign does not exist.
 pub async fn load_campaign(store: &dyn Store, id: u64) -> Result<Option<CampaignData>, StoreError> {
     let Some(campaign) = store.campaign(id).await? else {
         return Ok(None);
@@ -85,40 +80,25 @@ pub async fn load_campaign(store: &dyn Store, id: u64) -> Result<Option<Campaign
     let mut receipts = Vec::new();
     let mut cursor = 0;
     loop {
-        let page = store
-            .receipts_after(cursor, 10_000, Some(&campaign.account))
-            .await?;
+        let page = store.campaign_receipts(id, cursor, RECEIPT_PAGE).await?;
         if page.receipts.is_empty() {
             break;
         }
-        receipts.extend(
-            page.receipts
-                .into_iter()
-                .map(|r| r.receipt)
-                .filter(|r| r.campaign == Some(id)),
-        );
+        receipts.extend(page.receipts.into_iter().map(|r| r.receipt));
         cursor = page.next_cursor;
     }
-    let mut feedback = Vec::new();
-    let replies_complete = receipts.len() <= MAX_FEEDBACK_LOOKUPS;
-    if replies_complete {
-        for r in &receipts {
-            feedback.extend(
-                store
-                    .feedback_for(FeedbackKey::Dispatch(r.dispatch_id))
-                    .await?
-                    .into_iter()
-                    .map(|f| f.feedback),
-            );
-        }
-    }
+    let feedback = store
+        .feedback_for(FeedbackKey::Campaign(id))
+        .await?
+        .into_iter()
+        .map(|f| f.feedback)
+        .collect();
     Ok(Some(CampaignData {
         id,
         campaign: Some(campaign),
         counts,
         receipts,
         feedback,
-        replies_complete,
     }))
 }
 
@@ -198,8 +178,6 @@ pub struct CampaignReport {
     pub dtmf_by_digit: BTreeMap<String, u64>,
     /// SMS replies.
     pub replies: u64,
-    /// Whether replies were looked up for every dispatch.
-    pub replies_complete: bool,
     /// 24 buckets by Almaty hour of handoff.
     pub hourly: Vec<HourBucket>,
     /// Validation summary of the uploaded base, if kept.
@@ -225,7 +203,6 @@ impl CampaignReport {
     ) -> Self {
         let mut r = CampaignReport {
             campaign: d.id,
-            replies_complete: d.replies_complete,
             validation,
             ..Default::default()
         };

@@ -64,7 +64,16 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         msisdn: u64,
     ) -> BoxFuture<'static, Result<Option<(u64, String)>, StoreError>>;
 
-    /// Replies and DTMF input for a dispatch or a number, oldest first.
+    /// One campaign's receipts in commit order: those with `seq > cursor`, at most `limit`
+    /// (an index on `(campaign, seq)`: a report reads its campaign, not its account's feed).
+    fn campaign_receipts(
+        &self,
+        campaign: u64,
+        cursor: i64,
+        limit: u32,
+    ) -> BoxFuture<'static, Result<ReceiptPage, StoreError>>;
+
+    /// Replies and DTMF input for a dispatch, a number or a campaign, oldest first.
     fn feedback_for(
         &self,
         key: FeedbackKey,

@@ -102,7 +102,13 @@ async fn schema_version_has_one_row_per_migration_after_reopen() {
         .await
         .unwrap();
     let rows: Vec<(i32, String)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
-    assert_eq!(rows, vec![(1, "0001_init.sql".to_string())]);
+    assert_eq!(
+        rows,
+        vec![
+            (1, "0001_init.sql".to_string()),
+            (2, "0002_receipts_by_campaign.sql".to_string())
+        ]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -41,7 +41,13 @@ async fn schema_version_has_one_row_per_migration_after_reopen() {
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
-    assert_eq!(rows, vec![(1, "0001_init.sql".to_string())]);
+    assert_eq!(
+        rows,
+        vec![
+            (1, "0001_init.sql".to_string()),
+            (2, "0002_receipts_by_campaign.sql".to_string())
+        ]
+    );
     let mode: String = conn
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
         .unwrap();

@@ -271,6 +271,8 @@ pub enum FeedbackKey {
     Dispatch(u64),
     /// Everything from one number.
     Msisdn(u64),
+    /// Everything linked to the dispatches of one campaign.
+    Campaign(u64),
     /// Everything with `seq > after`, in `seq` order, at most `limit` (paging the whole feed).
     After {
         /// The last `seq` already read (0 to start).

@@ -22,6 +22,17 @@ pub struct ReceiptPage {
     pub next_cursor: i64,
 }
 
+impl ReceiptPage {
+    /// The page of `receipts` read after `cursor`.
+    pub(crate) fn after(cursor: i64, receipts: Vec<StoredReceipt>) -> Self {
+        let next_cursor = receipts.last().map_or(cursor, |r| r.seq);
+        ReceiptPage {
+            receipts,
+            next_cursor,
+        }
+    }
+}
+
 /// Feedback as read back.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredFeedback {

@@ -6,11 +6,18 @@ use crate::StoreError;
 use tokio_postgres::Client;
 
 /// `(version, file name, SQL)`, in order. Append only: never edit an applied migration.
-pub(crate) const MIGRATIONS: &[(u32, &str, &str)] = &[(
-    1,
-    "0001_init.sql",
-    include_str!("../../migrations/postgres/0001_init.sql"),
-)];
+pub(crate) const MIGRATIONS: &[(u32, &str, &str)] = &[
+    (
+        1,
+        "0001_init.sql",
+        include_str!("../../migrations/postgres/0001_init.sql"),
+    ),
+    (
+        2,
+        "0002_receipts_by_campaign.sql",
+        include_str!("../../migrations/postgres/0002_receipts_by_campaign.sql"),
+    ),
+];
 
 /// Bring the schema (the first schema in `search_path`) up to date.
 pub(crate) async fn migrate(client: &mut Client) -> Result<(), StoreError> {

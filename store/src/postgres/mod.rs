@@ -112,6 +112,15 @@ impl Store for PgStore {
         })
     }
 
+    fn campaign_receipts(
+        &self,
+        campaign: u64,
+        cursor: i64,
+        limit: u32,
+    ) -> BoxFuture<'static, Result<ReceiptPage, StoreError>> {
+        self.read(move |c| Box::pin(read::campaign_receipts(c, campaign, cursor, limit)))
+    }
+
     fn dispatch(&self, id: u64) -> BoxFuture<'static, Result<Option<DispatchView>, StoreError>> {
         self.read(move |c| Box::pin(read::dispatch_view(c, id)))
     }

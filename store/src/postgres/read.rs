@@ -10,6 +10,9 @@ use deadpool_postgres::Client;
 use tokio_postgres::Row;
 
 const RECEIPT_COLS: &str = sql::receipt_cols(Dialect::Postgres);
+/// Feedback to a campaign's dispatches: those stored, and those known only by their receipt.
+const CAMPAIGN_FEEDBACK: &str = "dispatch_id IN (SELECT id FROM dispatches WHERE campaign = $1
+    UNION SELECT dispatch_id FROM receipts WHERE campaign = $1)";
 
 fn ts(r: &Row, i: usize) -> Result<jiff::Timestamp, StoreError> {
     r.try_get::<_, Ts>(i)?.get()
@@ -116,11 +119,25 @@ pub(crate) async fn receipts_after(
         }
     };
     let receipts = rows.iter().map(receipt).collect::<Result<Vec<_>, _>>()?;
-    let next_cursor = receipts.last().map_or(cursor, |r| r.seq);
-    Ok(ReceiptPage {
-        receipts,
-        next_cursor,
-    })
+    Ok(ReceiptPage::after(cursor, receipts))
+}
+
+pub(crate) async fn campaign_receipts(
+    c: &Client,
+    campaign: u64,
+    cursor: i64,
+    limit: u32,
+) -> Result<ReceiptPage, StoreError> {
+    let Ok(campaign) = i64::try_from(campaign) else {
+        return Ok(ReceiptPage::after(cursor, Vec::new()));
+    };
+    let sql = format!(
+        "SELECT {RECEIPT_COLS} FROM receipts WHERE campaign = $1 AND seq > $2
+         ORDER BY seq LIMIT $3"
+    );
+    let rows = query(c, &sql, &[&campaign, &cursor, &i64::from(limit)]).await?;
+    let receipts = rows.iter().map(receipt).collect::<Result<Vec<_>, _>>()?;
+    Ok(ReceiptPage::after(cursor, receipts))
 }
 
 pub(crate) async fn dispatch_view(c: &Client, id: u64) -> Result<Option<DispatchView>, StoreError> {
@@ -295,6 +312,7 @@ pub(crate) async fn feedback_for(
     let (cond, arg, limit) = match key {
         FeedbackKey::Dispatch(d) => ("dispatch_id = $1", d as i64, String::new()),
         FeedbackKey::Msisdn(m) => ("msisdn = $1", m as i64, String::new()),
+        FeedbackKey::Campaign(c) => (CAMPAIGN_FEEDBACK, c as i64, String::new()),
         FeedbackKey::After { after, limit } => ("seq > $1", after, format!(" LIMIT {limit}")),
     };
     let sql = format!(

@@ -5,11 +5,18 @@ use crate::StoreError;
 use rusqlite::{Connection, OptionalExtension};
 
 /// `(version, file name, SQL)`, in order. Append only: never edit an applied migration.
-pub(crate) const MIGRATIONS: &[(u32, &str, &str)] = &[(
-    1,
-    "0001_init.sql",
-    include_str!("../../migrations/sqlite/0001_init.sql"),
-)];
+pub(crate) const MIGRATIONS: &[(u32, &str, &str)] = &[
+    (
+        1,
+        "0001_init.sql",
+        include_str!("../../migrations/sqlite/0001_init.sql"),
+    ),
+    (
+        2,
+        "0002_receipts_by_campaign.sql",
+        include_str!("../../migrations/sqlite/0002_receipts_by_campaign.sql"),
+    ),
+];
 
 /// Bring the schema up to date; a no-op on an up-to-date database.
 pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {

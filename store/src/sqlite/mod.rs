@@ -184,6 +184,15 @@ impl Store for SqliteStore {
         self.read(move |c| read::receipts_after(c, cursor, limit, account.as_deref()))
     }
 
+    fn campaign_receipts(
+        &self,
+        campaign: u64,
+        cursor: i64,
+        limit: u32,
+    ) -> BoxFuture<'static, Result<ReceiptPage, StoreError>> {
+        self.read(move |c| read::campaign_receipts(c, campaign, cursor, limit))
+    }
+
     fn dispatch(&self, id: u64) -> BoxFuture<'static, Result<Option<DispatchView>, StoreError>> {
         self.read(move |c| read::dispatch_view(c, id))
     }

@@ -8,6 +8,9 @@ use crate::validate as v;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 const RECEIPT_COLS: &str = sql::receipt_cols(Dialect::Sqlite);
+/// Feedback to a campaign's dispatches: those stored, and those known only by their receipt.
+const CAMPAIGN_FEEDBACK: &str = "dispatch_id IN (SELECT id FROM dispatches WHERE campaign = ?1
+    UNION SELECT dispatch_id FROM receipts WHERE campaign = ?1)";
 
 /// Runs `f`; pins the closure's error type to [`StoreError`].
 fn try_row<T>(f: impl FnOnce() -> Result<T, StoreError>) -> Result<T, StoreError> {
@@ -106,11 +109,26 @@ pub(crate) fn receipts_after(
             collect(s.query_map(params![cursor, limit], |r| Ok(receipt(r)))?)?
         }
     };
-    let next_cursor = receipts.last().map_or(cursor, |r| r.seq);
-    Ok(ReceiptPage {
-        receipts,
-        next_cursor,
-    })
+    Ok(ReceiptPage::after(cursor, receipts))
+}
+
+pub(crate) fn campaign_receipts(
+    conn: &Connection,
+    campaign: u64,
+    cursor: i64,
+    limit: u32,
+) -> Result<ReceiptPage, StoreError> {
+    let receipts = match i64::try_from(campaign) {
+        Ok(c) => {
+            let mut s = conn.prepare_cached(&format!(
+                "SELECT {RECEIPT_COLS} FROM receipts WHERE campaign = ?1 AND seq > ?2
+                 ORDER BY seq LIMIT ?3"
+            ))?;
+            collect(s.query_map(params![c, cursor, limit], |r| Ok(receipt(r)))?)?
+        }
+        Err(_) => Vec::new(),
+    };
+    Ok(ReceiptPage::after(cursor, receipts))
 }
 
 pub(crate) fn dispatch_view(
@@ -283,6 +301,7 @@ pub(crate) fn feedback_for(
     let (sql, arg, limit) = match key {
         FeedbackKey::Dispatch(d) => ("dispatch_id = ?1", d as i64, String::new()),
         FeedbackKey::Msisdn(m) => ("msisdn = ?1", m as i64, String::new()),
+        FeedbackKey::Campaign(c) => (CAMPAIGN_FEEDBACK, c as i64, String::new()),
         FeedbackKey::After { after, limit } => ("seq > ?1", after, format!(" LIMIT {limit}")),
     };
     let mut s = conn.prepare_cached(&format!(

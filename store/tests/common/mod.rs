@@ -111,6 +111,7 @@ macro_rules! suite {
             invalid_write_stores_nothing,
             feedback_links_to_the_last_dispatch,
             campaign_counts_group_final_and_open_states,
+            campaign_receipts_and_feedback_are_read_by_campaign,
             audio_round_trips_by_content_id,
             voice_receipt_keeps_call_detail,
             closed_store_refuses_writes,

@@ -333,6 +333,106 @@ pub async fn campaign_counts_group_final_and_open_states(db: &Db) {
     );
 }
 
+pub async fn campaign_receipts_and_feedback_are_read_by_campaign(db: &Db) {
+    let s = db.open().await;
+    // Dispatches 1..=7 of one account: campaign 7 for the odd ones, 8 for 2 and 4, none for 6;
+    // dispatch 7 belongs to another account's campaign 9.
+    let rows: Vec<_> = (1..=7)
+        .map(|i| {
+            let mut d = dispatch(i, if i == 7 { "globex" } else { "acme" }, 77060000000 + i);
+            d.campaign = match i {
+                7 => Some(9),
+                6 => None,
+                _ if i % 2 == 1 => Some(7),
+                _ => Some(8),
+            };
+            d
+        })
+        .collect();
+    s.write(rows.iter().cloned().map(AcceptDispatch).collect())
+        .await
+        .unwrap();
+    // Receipts committed in the order 5, 2, 1, 6, 3, 7, 4: campaign 7's are 5, 1, 3.
+    for i in [5, 2, 1, 6, 3, 7, 4] {
+        let r = receipt(&rows[i - 1], FinalState::Delivered, t(10 + i as i64));
+        s.write(vec![Final(Box::new(r))]).await.unwrap();
+    }
+    let ids = |p: &ReceiptPage| {
+        p.receipts
+            .iter()
+            .map(|r| r.receipt.dispatch_id)
+            .collect::<Vec<_>>()
+    };
+    let first = s.campaign_receipts(7, 0, 2).await.unwrap();
+    assert_eq!(ids(&first), [5, 1]);
+    assert_eq!(first.next_cursor, first.receipts[1].seq);
+    let rest = s.campaign_receipts(7, first.next_cursor, 2).await.unwrap();
+    assert_eq!(ids(&rest), [3]);
+    let end = s.campaign_receipts(7, rest.next_cursor, 2).await.unwrap();
+    assert!(end.receipts.is_empty());
+    assert_eq!(end.next_cursor, rest.next_cursor);
+    assert_eq!(ids(&s.campaign_receipts(8, 0, 10).await.unwrap()), [2, 4]);
+    assert_eq!(ids(&s.campaign_receipts(9, 0, 10).await.unwrap()), [7]);
+    assert!(
+        s.campaign_receipts(u64::MAX, 0, 10)
+            .await
+            .unwrap()
+            .receipts
+            .is_empty()
+    );
+
+    let reply = |d: u64, body: &str, at: i64| FeedbackRow {
+        account: "acme".into(),
+        msisdn: 77060000000 + d,
+        dispatch_id: Some(d),
+        kind: FeedbackKind::Reply,
+        body: body.into(),
+        at: t(at),
+    };
+    let unlinked = FeedbackRow {
+        dispatch_id: None,
+        ..reply(1, "unlinked", 50)
+    };
+    // A receipt whose dispatch row this store never had (written by an import, say): its
+    // replies still count for the campaign.
+    let mut lone = dispatch(20, "acme", 77060000020);
+    lone.campaign = Some(7);
+    s.write(vec![Final(Box::new(receipt(
+        &lone,
+        FinalState::Delivered,
+        t(30),
+    )))])
+    .await
+    .unwrap();
+    s.write(vec![
+        Feedback(reply(20, "LONE", 39)),
+        Feedback(reply(3, "YES", 40)),
+        Feedback(reply(2, "NO", 41)),
+        Feedback(unlinked),
+        Feedback(reply(6, "?", 42)),
+        Feedback(reply(1, "STOP", 43)),
+    ])
+    .await
+    .unwrap();
+    let bodies = |k| {
+        let s = s.clone();
+        async move {
+            s.feedback_for(k)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|f| f.feedback.body)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        bodies(FeedbackKey::Campaign(7)).await,
+        ["LONE", "YES", "STOP"]
+    );
+    assert_eq!(bodies(FeedbackKey::Campaign(8)).await, ["NO"]);
+    assert!(bodies(FeedbackKey::Campaign(9)).await.is_empty());
+}
+
 pub async fn audio_round_trips_by_content_id(db: &Db) {
     let s = db.open().await;
     let audio = AudioRow {
