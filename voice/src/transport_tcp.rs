@@ -15,6 +15,12 @@
 //! - Sent-by (Via) and Contact use the connection's local address; `local_sip_port`, when
 //!   set, is the source port we bind (with SO_REUSEADDR, so a reconnect can reuse it).
 //! - RFC 5626 keep-alive pings from the trunk (`\r\n\r\n`) are answered with `\r\n`.
+//! - A trunk that vanishes without a FIN or RST (rebooted, or a firewall that forgot the
+//!   flow) is found by the kernel's TCP keep-alive ([`KEEPALIVE`]): after about a minute of
+//!   silence and unanswered probes the read fails and the connection is reopened, instead of
+//!   calls being written into a dead socket until a write times out. We do not send SIP-level
+//!   CRLF pings ourselves: RFC 5626 obliges only servers that support outbound to answer
+//!   them, so a trunk that ignores them would look dead while it is fine.
 
 use super::framing::{Frame, SipStreamCodec};
 use super::router::CallRouter;
@@ -38,6 +44,29 @@ const BACKOFF_MIN: Duration = Duration::from_millis(100);
 const BACKOFF_MAX: Duration = Duration::from_secs(10);
 /// A connection that lived this long resets the backoff.
 const STABLE: Duration = Duration::from_secs(5);
+/// Kernel keep-alive on the trunk connection: first probe after 30 s idle, then every 10 s;
+/// 3 unanswered probes close it (about 60 s from the last byte to a reconnect).
+const KEEPALIVE: KeepAlive = KeepAlive {
+    idle: Duration::from_secs(30),
+    interval: Duration::from_secs(10),
+    probes: 3,
+};
+
+#[derive(Debug, Clone, Copy)]
+struct KeepAlive {
+    idle: Duration,
+    interval: Duration,
+    probes: u32,
+}
+
+/// Turn on the kernel's keep-alive probes on `stream`.
+fn keep_alive(stream: &tokio::net::TcpStream, k: KeepAlive) -> io::Result<()> {
+    let params = socket2::TcpKeepalive::new()
+        .with_time(k.idle)
+        .with_interval(k.interval)
+        .with_retries(k.probes);
+    socket2::SockRef::from(stream).set_tcp_keepalive(&params)
+}
 
 #[derive(Debug)]
 struct Conn {
@@ -173,6 +202,7 @@ impl TcpTransport {
             .await
             .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "TCP connect timed out"))??;
         stream.set_nodelay(true)?;
+        keep_alive(&stream, KEEPALIVE)?;
         *self.local.lock() = stream.local_addr()?;
         let (reader, writer) = stream.into_split();
         let closed = CancellationToken::new();
@@ -237,5 +267,27 @@ impl TcpTransport {
                 Err(e) => return e.to_string(),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_trunk_connection_has_kernel_keep_alive() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let trunk = listener.local_addr().unwrap();
+        let accept = tokio::spawn(async move { listener.accept().await.unwrap() });
+        let t = TcpTransport::connect("127.0.0.1:0".parse().unwrap(), trunk, "kcell".into())
+            .await
+            .unwrap();
+        let _peer = accept.await.unwrap();
+        let guard = t.conn.lock().await;
+        let sock = socket2::SockRef::from(guard.as_ref().unwrap().writer.as_ref());
+        assert!(sock.keepalive().unwrap());
+        assert_eq!(sock.tcp_keepalive_time().unwrap(), KEEPALIVE.idle);
+        assert_eq!(sock.tcp_keepalive_interval().unwrap(), KEEPALIVE.interval);
+        assert_eq!(sock.tcp_keepalive_retries().unwrap(), KEEPALIVE.probes);
     }
 }
