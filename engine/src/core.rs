@@ -7,6 +7,7 @@
 //! window is checked again ([`LinkEvents::gate`]) and the reservation is debited; a final
 //! outcome releases what was not spent and writes the receipt.
 
+use crate::core_metrics::CoreMetrics;
 use crate::deferral::Deferrals;
 use crate::metrics as m;
 use crate::records::{Record, RecordSink};
@@ -58,6 +59,7 @@ pub struct Core {
     pub queues: Vec<[Arc<OperatorQueue>; 2]>,
     /// Counters for the summary and the admin stats.
     pub stats: Stats,
+    prom: CoreMetrics,
     /// Where records go (the store writer).
     pub sink: RecordSink,
     deferrals: OnceLock<Deferrals>,
@@ -82,6 +84,7 @@ impl Core {
         voice_retry: (u16, Duration),
     ) -> Self {
         let operators = tables.operators.len();
+        let prom = CoreMetrics::new(&tables.operators);
         Core {
             clock,
             queues: (0..operators)
@@ -95,6 +98,7 @@ impl Core {
             tables: ArcSwap::from_pointee(tables),
             wallets,
             stats: Stats::new(operators),
+            prom,
             sink,
             deferrals: OnceLock::new(),
             paused: (0..accounts).map(|_| Mutex::new(Vec::new())).collect(),
@@ -314,14 +318,9 @@ impl LinkEvents for Core {
         let waited = h.at.duration_since(d.accepted_at);
         if let Ok(w) = Duration::try_from(waited) {
             self.stats.accept_to_handoff[channel_index(ch)].record(w);
-            metrics::histogram!(m::ACCEPT_TO_HANDOFF, "channel" => ch.as_str())
-                .record(w.as_secs_f64());
+            self.prom.accept_to_handoff(ch, w.as_secs_f64());
         }
-        let op = self.operator_name(d.operator);
-        metrics::counter!(m::HANDED_OFF, "operator" => op.to_string(), "channel" => ch.as_str())
-            .increment(1);
-        metrics::counter!(m::DEBITED, "operator" => op.to_string(), "channel" => ch.as_str())
-            .increment(cost as u64);
+        self.prom.handed_off(d.operator, ch, cost);
         self.sink.send(Record::HandedOff {
             ready: d.clone(),
             at: h.at,
@@ -362,12 +361,10 @@ impl LinkEvents for Core {
             && let Ok(w) = Duration::try_from(outcome.at.duration_since(f.at))
         {
             self.stats.handoff_to_final[channel_index(ch)].record(w);
-            metrics::histogram!(m::HANDOFF_TO_FINAL, "channel" => ch.as_str())
-                .record(w.as_secs_f64());
+            self.prom.handoff_to_final(ch, w.as_secs_f64());
         }
-        let op = self.operator_name(d.operator);
-        metrics::counter!(m::FINAL, "operator" => op.to_string(), "channel" => ch.as_str(), "result" => outcome.state.as_str(), "error" => m::error_class(outcome.error.as_deref()))
-            .increment(1);
+        self.prom
+            .finished(d.operator, ch, outcome.state, outcome.error.as_deref());
         let earlier = self.earlier_attempts.remove(&d.id.0).map_or(0, |(_, c)| c);
         self.sink.send(Record::Final {
             local_final: tables.window.local_time(outcome.at),

@@ -10,6 +10,7 @@ pub mod api;
 pub mod app;
 pub mod auth;
 pub mod core;
+mod core_metrics;
 pub mod daemon;
 pub mod deferral;
 pub mod demo;
