@@ -19,6 +19,9 @@ use axum::response::{IntoResponse, Response};
 use sendbox_codecs::sms::{Concat, count_segments};
 use sendbox_dispatch::{AccountId, Content, SmsContent, TrafficClass};
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use std::borrow::Cow;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 #[derive(Debug, Deserialize)]
@@ -30,12 +33,6 @@ struct SmsItem {
     sender: Option<String>,
     #[serde(default)]
     class: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SmsBatch {
-    messages: Vec<serde_json::Value>,
 }
 
 /// A malformed row.
@@ -62,21 +59,45 @@ struct Answer {
 /// The largest number of parts a text may take.
 const MAX_SEGMENTS: u16 = 255;
 
+/// The rows of a request body, unparsed, and the field prefix their errors carry: the
+/// `messages` of a batch, or the whole body as one message. Each row is decoded on its own, so
+/// one bad row is reported by its field and the others go on; the rows are borrowed slices of
+/// the body rather than a `serde_json::Value` tree (a map and its strings per message).
+fn split_rows(body: &[u8]) -> Result<(Vec<&RawValue>, &'static str), ApiError> {
+    let bad_json = |e: serde_json::Error| {
+        ApiError::bad_request("bad_json", format!("the body is not JSON: {e}"))
+    };
+    let text = std::str::from_utf8(body).map_err(|e| {
+        ApiError::bad_request("bad_json", format!("the body is not JSON: not UTF-8: {e}"))
+    })?;
+    let Ok(top) = serde_json::from_str::<HashMap<Cow<'_, str>, &RawValue>>(text) else {
+        // Not an object: one row, which its own decoding will refuse (if it is JSON at all).
+        let whole: &RawValue = serde_json::from_str(text).map_err(bad_json)?;
+        return Ok((vec![whole], ""));
+    };
+    let Some(messages) = top.get("messages") else {
+        let whole: &RawValue = serde_json::from_str(text).map_err(bad_json)?;
+        return Ok((vec![whole], ""));
+    };
+    if let Some(other) = top.keys().find(|k| *k != "messages") {
+        return Err(ApiError::bad_request(
+            "bad_request",
+            format!("unknown field `{other}` next to `messages`"),
+        ));
+    }
+    let rows: Vec<&RawValue> = serde_json::from_str(messages.get()).map_err(|e| {
+        ApiError::bad_request("bad_request", format!("messages: expected an array: {e}"))
+    })?;
+    Ok((rows, "messages"))
+}
+
 pub(super) async fn post_sms(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let account = account_caller(&app, &headers)?;
-    let value: serde_json::Value = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::bad_request("bad_json", format!("the body is not JSON: {e}")))?;
-    let (items, prefix): (Vec<serde_json::Value>, &str) = if value.get("messages").is_some() {
-        let b: SmsBatch = serde_json::from_value(value)
-            .map_err(|e| ApiError::bad_request("bad_request", e.to_string()))?;
-        (b.messages, "messages")
-    } else {
-        (vec![value], "")
-    };
+    let (items, prefix) = split_rows(&body)?;
     let max = app.config.load().api.max_batch as usize;
     if items.len() > max {
         return Err(ApiError::too_large(format!(
@@ -102,7 +123,7 @@ pub(super) async fn post_sms(
                 format!("{prefix}[{index}].{f}")
             }
         };
-        let item: SmsItem = match serde_json::from_value(v) {
+        let item: SmsItem = match serde_json::from_str(v.get()) {
             Ok(i) => i,
             Err(e) => {
                 errors.push(RowError {
@@ -253,4 +274,50 @@ pub(super) fn check_sender(given: Option<&str>, info: &AccountInfo) -> Result<St
         );
     }
     Ok(sender)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows(body: &str) -> Result<(Vec<String>, &'static str), (&'static str, String)> {
+        split_rows(body.as_bytes())
+            .map(|(r, p)| (r.iter().map(|x| x.get().to_owned()).collect(), p))
+            .map_err(|e| (e.code, e.message))
+    }
+
+    #[test]
+    fn a_batch_is_split_into_its_rows_unparsed() {
+        let (r, p) = rows(r#"{"messages": [{"to":"1","text":"a"}, 7, {"txt":"x"}]}"#).unwrap();
+        assert_eq!(p, "messages");
+        assert_eq!(r, [r#"{"to":"1","text":"a"}"#, "7", r#"{"txt":"x"}"#]);
+    }
+
+    #[test]
+    fn a_single_message_is_one_row_and_so_is_any_other_json() {
+        let one = r#"{"to": "+77011234567", "text": "Сәлем"}"#;
+        assert_eq!(rows(one).unwrap(), (vec![one.to_owned()], ""));
+        // Not an object: still one row, refused by its own decoding as before.
+        assert_eq!(rows("[1, 2]").unwrap(), (vec!["[1, 2]".to_owned()], ""));
+    }
+
+    #[test]
+    fn a_body_that_is_not_json_or_a_malformed_batch_is_refused_whole() {
+        let (code, msg) = rows("{\"messages\": [").unwrap_err();
+        assert_eq!(code, "bad_json", "{msg}");
+        let (code, _) = rows("\u{FEFF}").unwrap_err();
+        assert_eq!(code, "bad_json");
+        assert_eq!(
+            split_rows(b"{\"to\": \"\xff\"}").unwrap_err().code,
+            "bad_json"
+        );
+        let (code, msg) = rows(r#"{"messages": [], "sender": "X"}"#).unwrap_err();
+        assert_eq!(
+            (code, msg.as_str()),
+            ("bad_request", "unknown field `sender` next to `messages`")
+        );
+        let (code, msg) = rows(r#"{"messages": {"to": "1"}}"#).unwrap_err();
+        assert_eq!(code, "bad_request");
+        assert!(msg.starts_with("messages: expected an array"), "{msg}");
+    }
 }
