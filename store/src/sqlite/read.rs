@@ -94,22 +94,16 @@ pub(crate) fn receipts_after(
     limit: u32,
     account: Option<&str>,
 ) -> Result<ReceiptPage, StoreError> {
-    let receipts = match account {
-        Some(a) => {
-            let mut s = conn.prepare_cached(&format!(
-                "SELECT {RECEIPT_COLS} FROM receipts WHERE account = ?1 AND seq > ?2
-                 ORDER BY seq LIMIT ?3"
-            ))?;
-            collect(s.query_map(params![a, cursor, limit], |r| Ok(receipt(r)))?)?
-        }
+    match account {
+        Some(a) => receipts_where(conn, "account", a, cursor, limit),
         None => {
             let mut s = conn.prepare_cached(&format!(
                 "SELECT {RECEIPT_COLS} FROM receipts WHERE seq > ?1 ORDER BY seq LIMIT ?2"
             ))?;
-            collect(s.query_map(params![cursor, limit], |r| Ok(receipt(r)))?)?
+            let receipts = collect(s.query_map(params![cursor, limit], |r| Ok(receipt(r)))?)?;
+            Ok(ReceiptPage::after(cursor, receipts))
         }
-    };
-    Ok(ReceiptPage::after(cursor, receipts))
+    }
 }
 
 pub(crate) fn campaign_receipts(
@@ -118,16 +112,25 @@ pub(crate) fn campaign_receipts(
     cursor: i64,
     limit: u32,
 ) -> Result<ReceiptPage, StoreError> {
-    let receipts = match i64::try_from(campaign) {
-        Ok(c) => {
-            let mut s = conn.prepare_cached(&format!(
-                "SELECT {RECEIPT_COLS} FROM receipts WHERE campaign = ?1 AND seq > ?2
-                 ORDER BY seq LIMIT ?3"
-            ))?;
-            collect(s.query_map(params![c, cursor, limit], |r| Ok(receipt(r)))?)?
-        }
-        Err(_) => Vec::new(),
-    };
+    match i64::try_from(campaign) {
+        Ok(c) => receipts_where(conn, "campaign", c, cursor, limit),
+        Err(_) => Ok(ReceiptPage::after(cursor, Vec::new())),
+    }
+}
+
+/// The page of receipts whose `column` (indexed with `seq`) equals `key`.
+fn receipts_where(
+    conn: &Connection,
+    column: &str,
+    key: impl rusqlite::ToSql,
+    cursor: i64,
+    limit: u32,
+) -> Result<ReceiptPage, StoreError> {
+    let mut s = conn.prepare_cached(&format!(
+        "SELECT {RECEIPT_COLS} FROM receipts WHERE {column} = ?1 AND seq > ?2
+         ORDER BY seq LIMIT ?3"
+    ))?;
+    let receipts = collect(s.query_map(params![key, cursor, limit], |r| Ok(receipt(r)))?)?;
     Ok(ReceiptPage::after(cursor, receipts))
 }
 
