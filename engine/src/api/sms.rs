@@ -63,21 +63,22 @@ const MAX_SEGMENTS: u16 = 255;
 /// `messages` of a batch, or the whole body as one message. Each row is decoded on its own, so
 /// one bad row is reported by its field and the others go on; the rows are borrowed slices of
 /// the body rather than a `serde_json::Value` tree (a map and its strings per message).
-fn split_rows(body: &[u8]) -> Result<(Vec<&RawValue>, &'static str), ApiError> {
-    let bad_json = |e: serde_json::Error| {
-        ApiError::bad_request("bad_json", format!("the body is not JSON: {e}"))
-    };
+fn split_rows(body: &[u8]) -> Result<(Vec<&str>, &'static str), ApiError> {
     let text = std::str::from_utf8(body).map_err(|e| {
         ApiError::bad_request("bad_json", format!("the body is not JSON: not UTF-8: {e}"))
     })?;
-    let Ok(top) = serde_json::from_str::<HashMap<Cow<'_, str>, &RawValue>>(text) else {
-        // Not an object: one row, which its own decoding will refuse (if it is JSON at all).
-        let whole: &RawValue = serde_json::from_str(text).map_err(bad_json)?;
-        return Ok((vec![whole], ""));
+    let top = match serde_json::from_str::<HashMap<Cow<'_, str>, &RawValue>>(text) {
+        Ok(top) => top,
+        // Not an object: one row, which its own decoding will refuse, if it is JSON at all.
+        Err(_) => {
+            serde_json::from_str::<&RawValue>(text).map_err(|e| {
+                ApiError::bad_request("bad_json", format!("the body is not JSON: {e}"))
+            })?;
+            return Ok((vec![text], ""));
+        }
     };
     let Some(messages) = top.get("messages") else {
-        let whole: &RawValue = serde_json::from_str(text).map_err(bad_json)?;
-        return Ok((vec![whole], ""));
+        return Ok((vec![text], ""));
     };
     if let Some(other) = top.keys().find(|k| *k != "messages") {
         return Err(ApiError::bad_request(
@@ -88,7 +89,7 @@ fn split_rows(body: &[u8]) -> Result<(Vec<&RawValue>, &'static str), ApiError> {
     let rows: Vec<&RawValue> = serde_json::from_str(messages.get()).map_err(|e| {
         ApiError::bad_request("bad_request", format!("messages: expected an array: {e}"))
     })?;
-    Ok((rows, "messages"))
+    Ok((rows.into_iter().map(RawValue::get).collect(), "messages"))
 }
 
 pub(super) async fn post_sms(
@@ -123,7 +124,7 @@ pub(super) async fn post_sms(
                 format!("{prefix}[{index}].{f}")
             }
         };
-        let item: SmsItem = match serde_json::from_str(v.get()) {
+        let item: SmsItem = match serde_json::from_str(v) {
             Ok(i) => i,
             Err(e) => {
                 errors.push(RowError {
@@ -282,7 +283,7 @@ mod tests {
 
     fn rows(body: &str) -> Result<(Vec<String>, &'static str), (&'static str, String)> {
         split_rows(body.as_bytes())
-            .map(|(r, p)| (r.iter().map(|x| x.get().to_owned()).collect(), p))
+            .map(|(r, p)| (r.iter().map(|x| x.to_string()).collect(), p))
             .map_err(|e| (e.code, e.message))
     }
 

@@ -103,23 +103,16 @@ pub(crate) async fn receipts_after(
     limit: u32,
     account: Option<&str>,
 ) -> Result<ReceiptPage, StoreError> {
-    let limit = i64::from(limit);
-    let rows = match account {
-        Some(a) => {
-            let sql = format!(
-                "SELECT {RECEIPT_COLS} FROM receipts WHERE account = $1 AND seq > $2
-                 ORDER BY seq LIMIT $3"
-            );
-            query(c, &sql, &[&a, &cursor, &limit]).await?
-        }
+    match account {
+        Some(a) => receipts_where(c, "account", &a, cursor, limit).await,
         None => {
             let sql =
                 format!("SELECT {RECEIPT_COLS} FROM receipts WHERE seq > $1 ORDER BY seq LIMIT $2");
-            query(c, &sql, &[&cursor, &limit]).await?
+            let rows = query(c, &sql, &[&cursor, &i64::from(limit)]).await?;
+            let receipts = rows.iter().map(receipt).collect::<Result<Vec<_>, _>>()?;
+            Ok(ReceiptPage::after(cursor, receipts))
         }
-    };
-    let receipts = rows.iter().map(receipt).collect::<Result<Vec<_>, _>>()?;
-    Ok(ReceiptPage::after(cursor, receipts))
+    }
 }
 
 pub(crate) async fn campaign_receipts(
@@ -128,14 +121,25 @@ pub(crate) async fn campaign_receipts(
     cursor: i64,
     limit: u32,
 ) -> Result<ReceiptPage, StoreError> {
-    let Ok(campaign) = i64::try_from(campaign) else {
-        return Ok(ReceiptPage::after(cursor, Vec::new()));
-    };
+    match i64::try_from(campaign) {
+        Ok(id) => receipts_where(c, "campaign", &id, cursor, limit).await,
+        Err(_) => Ok(ReceiptPage::after(cursor, Vec::new())),
+    }
+}
+
+/// The page of receipts whose `column` (indexed with `seq`) equals `key`.
+async fn receipts_where(
+    c: &Client,
+    column: &str,
+    key: &(dyn tokio_postgres::types::ToSql + Sync),
+    cursor: i64,
+    limit: u32,
+) -> Result<ReceiptPage, StoreError> {
     let sql = format!(
-        "SELECT {RECEIPT_COLS} FROM receipts WHERE campaign = $1 AND seq > $2
+        "SELECT {RECEIPT_COLS} FROM receipts WHERE {column} = $1 AND seq > $2
          ORDER BY seq LIMIT $3"
     );
-    let rows = query(c, &sql, &[&campaign, &cursor, &i64::from(limit)]).await?;
+    let rows = query(c, &sql, &[key, &cursor, &i64::from(limit)]).await?;
     let receipts = rows.iter().map(receipt).collect::<Result<Vec<_>, _>>()?;
     Ok(ReceiptPage::after(cursor, receipts))
 }

@@ -17,21 +17,15 @@ pub(crate) type ReadFn = Box<dyn FnOnce(&Connection) + Send>;
 pub(crate) fn run(mut conn: Connection, mut writer: Writer<ReadFn>) {
     let mut group: Vec<Waiter> = Vec::new();
     while let Some(first) = writer.blocking_recv() {
-        let mut next = Some(first);
-        while let Some(req) = next.take() {
-            let gathered = writer.gather(req, &mut group);
-            commit_group(&mut conn, &mut group, &writer);
-            match gathered {
-                Gathered::Commit => {}
-                // Reads see everything committed before them: the group is committed first.
-                Gathered::Other(read) => {
-                    read(&conn);
-                    next = writer.try_recv();
-                }
-                Gathered::Stop(done) => {
-                    let _ = done.send(());
-                    return;
-                }
+        let gathered = writer.gather(first, &mut group);
+        commit_group(&mut conn, &mut group, &writer);
+        match gathered {
+            Gathered::Commit => {}
+            // Reads see everything committed before them: the group is committed first.
+            Gathered::Other(read) => read(&conn),
+            Gathered::Stop(done) => {
+                let _ = done.send(());
+                return;
             }
         }
     }
