@@ -2,6 +2,7 @@
 //! connections (WAL lets them read while the writer writes).
 
 mod apply;
+mod batch;
 mod migrate;
 mod read;
 mod writer;

@@ -116,6 +116,7 @@ macro_rules! suite {
             voice_receipt_keeps_call_detail,
             closed_store_refuses_writes,
             receipt_before_accept_leaves_nothing_open,
+            large_writes_with_duplicates_are_billed_once,
         );
     };
     (@tests $fixture:path; $($name:ident),* $(,)?) => {

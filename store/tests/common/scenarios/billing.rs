@@ -322,3 +322,70 @@ pub async fn voice_receipt_keeps_call_detail(db: &Db) {
     let page = s.receipts_after(0, 10, None).await.unwrap();
     assert_eq!(page.receipts[0].receipt, r);
 }
+
+/// Writes large enough to be inserted many rows per statement, with duplicates mixed in (from
+/// an earlier write, and repeated inside one statement): each row is new once, in op order,
+/// and every receipted dispatch leaves the restart set.
+pub async fn large_writes_with_duplicates_are_billed_once(db: &Db) {
+    let s = db.open().await;
+    let rows: Vec<_> = (1..=100)
+        .map(|i| dispatch(i, "acme", 77010000000 + i))
+        .collect();
+    s.write(rows.iter().cloned().map(AcceptDispatch).collect())
+        .await
+        .unwrap();
+    assert_eq!(
+        s.unfinished().await.unwrap().len(),
+        100,
+        "every accept is open"
+    );
+    let finals = |ids: &[u64]| -> Vec<WriteOp> {
+        ids.iter()
+            .flat_map(|&i| {
+                let d = &rows[i as usize - 1];
+                [
+                    Final(Box::new(receipt(d, FinalState::Delivered, t(200)))),
+                    Ledger(debit(d, 10, t(200))),
+                ]
+            })
+            .collect()
+    };
+    let first: Vec<u64> = (1..=40).collect();
+    let r = s.write(finals(&first)).await.unwrap();
+    assert_eq!(r.new_receipts, first);
+    assert!(r.duplicate_receipts.is_empty() && r.duplicate_ledger.is_empty());
+
+    // 30..=40 were written before; 50 comes twice in a row (inside one 32-row statement).
+    let mut second: Vec<u64> = (30..=100).collect();
+    second.insert(second.iter().position(|&i| i == 50).unwrap() + 1, 50);
+    let mut ops = finals(&second);
+    // A top-up has no dispatch: never a duplicate, even twice.
+    for _ in 0..2 {
+        ops.push(Ledger(LedgerRow {
+            dispatch_id: None,
+            account: "acme".into(),
+            kind: LedgerKind::Topup,
+            attempt: 0,
+            amount_tiyn: 5000,
+            at: t(300),
+        }));
+    }
+    let r = s.write(ops).await.unwrap();
+    assert_eq!(r.new_receipts, (41..=100).collect::<Vec<u64>>());
+    let mut dup: Vec<u64> = (30..=40).collect();
+    dup.push(50);
+    assert_eq!(r.duplicate_receipts, dup);
+    let dup_ledger: Vec<u64> = r.duplicate_ledger.iter().map(|k| k.dispatch_id).collect();
+    assert_eq!(dup_ledger, dup);
+
+    let page = s.receipts_after(0, 1000, None).await.unwrap();
+    assert_eq!(page.receipts.len(), 100, "one receipt per dispatch");
+    assert!(s.unfinished().await.unwrap().is_empty());
+    // Accepting them again (an API retry) changes nothing: none reopens.
+    s.write(rows.iter().cloned().map(AcceptDispatch).collect())
+        .await
+        .unwrap();
+    assert!(s.unfinished().await.unwrap().is_empty());
+    let bal = s.balances().await.unwrap();
+    assert_eq!(bal[0].ledger_sum_tiyn, 2 * 5000 - 100 * 10);
+}

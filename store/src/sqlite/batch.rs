@@ -1,0 +1,341 @@
+//! Accepted dispatches, receipts and ledger entries, many rows per `INSERT` statement.
+//!
+//! Every SMS adds a dispatch row, a receipt and a ledger debit. Executing a statement per row
+//! costs about as much again as the row itself (binding, stepping, resetting, opening
+//! cursors): on this schema a 1-row receipt insert measured 3.1 µs of CPU and a 32-row one
+//! 2.0 µs per row, the ledger debit 2.2 µs against 1.1 µs. So rows are inserted [`ROWS`] at a
+//! time, the remainder one at a time, with the same `INSERT OR IGNORE` outcome as row by row:
+//!
+//! - The statement's change count says how many rows were new. When it is every row (the
+//!   usual case) nothing more is read; when some were ignored (a receipt or debit written
+//!   twice), the new rows are read back by `seq`: one writer, so the rows one statement adds
+//!   take consecutive `seq` values ending at `last_insert_rowid()`.
+//! - A row repeated inside one statement is new once and a duplicate after.
+//! - An accepted dispatch is opened (put in the restart set) unless it has a receipt. That
+//!   holds for every accepted id, new or repeated: a repeated one is already open or has its
+//!   receipt, so no per-row answer is needed.
+
+use super::apply::Statements;
+use crate::StoreError;
+use crate::model::{DispatchRow, LedgerKey, LedgerRow, ReceiptRow, WriteResult};
+use crate::time::to_micros;
+use rusqlite::{CachedStatement, ToSql};
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::sync::LazyLock;
+
+/// Rows per multi-row statement (a receipt binds 19 values: 608 per statement, far below
+/// SQLite's limit of 32,766).
+pub(crate) const ROWS: usize = 32;
+
+// `state_at` starts as `accepted_at`: the 15th value repeats the 12th.
+const DISPATCH_HEAD: &str = "INSERT OR IGNORE INTO dispatches (id, account, campaign, channel,
+    class, msisdn, operator, content_ref, sender, segments, reserved_tiyn, accepted_at,
+    not_before, state, state_at) VALUES ";
+const DISPATCH_COLUMNS: usize = 15;
+static INSERT_DISPATCH: LazyLock<String> =
+    LazyLock::new(|| values(DISPATCH_HEAD, DISPATCH_COLUMNS, 1));
+static INSERT_DISPATCHES: LazyLock<String> =
+    LazyLock::new(|| values(DISPATCH_HEAD, DISPATCH_COLUMNS, ROWS));
+
+// Unless its receipt came first (out of order), a dispatch is open until its receipt.
+const OPEN_HEAD: &str = "INSERT OR IGNORE INTO open_dispatches (id) SELECT column1 FROM (VALUES ";
+const OPEN_TAIL: &str =
+    ") WHERE NOT EXISTS (SELECT 1 FROM receipts WHERE receipts.dispatch_id = column1)";
+static OPEN: LazyLock<String> = LazyLock::new(|| format!("{}{OPEN_TAIL}", values(OPEN_HEAD, 1, 1)));
+static OPEN_MANY: LazyLock<String> =
+    LazyLock::new(|| format!("{}{OPEN_TAIL}", values(OPEN_HEAD, 1, ROWS)));
+
+const RECEIPT_HEAD: &str = "INSERT OR IGNORE INTO receipts (dispatch_id, account, campaign,
+    operator, channel, msisdn, state, error, segments, billable_seconds, cost_tiyn, accepted_at,
+    handed_off_at, handed_off_local, final_at, final_local, inside_window, call_detail, attempt)
+    VALUES ";
+const RECEIPT_COLUMNS: usize = 19;
+static INSERT_RECEIPT: LazyLock<String> =
+    LazyLock::new(|| values(RECEIPT_HEAD, RECEIPT_COLUMNS, 1));
+static INSERT_RECEIPTS: LazyLock<String> =
+    LazyLock::new(|| values(RECEIPT_HEAD, RECEIPT_COLUMNS, ROWS));
+static NEW_RECEIPTS: &str = "SELECT dispatch_id FROM receipts WHERE seq BETWEEN ?1 AND ?2";
+
+const LEDGER_HEAD: &str = "INSERT OR IGNORE INTO ledger (dispatch_id, account, kind, attempt,
+    amount_tiyn, at) VALUES ";
+const LEDGER_COLUMNS: usize = 6;
+static INSERT_LEDGER: LazyLock<String> = LazyLock::new(|| values(LEDGER_HEAD, LEDGER_COLUMNS, 1));
+static INSERT_LEDGERS: LazyLock<String> =
+    LazyLock::new(|| values(LEDGER_HEAD, LEDGER_COLUMNS, ROWS));
+static NEW_LEDGER: &str =
+    "SELECT dispatch_id, kind, attempt FROM ledger WHERE seq BETWEEN ?1 AND ?2";
+
+// A receipt closes its dispatch: it leaves the restart set.
+const CLOSE_HEAD: &str = "DELETE FROM open_dispatches WHERE id IN ";
+static CLOSE: LazyLock<String> = LazyLock::new(|| values(CLOSE_HEAD, 1, 1));
+static CLOSE_MANY: LazyLock<String> = LazyLock::new(|| {
+    // `IN (?1, ?2, ...)`: one list, not one row per value.
+    let list: Vec<String> = (1..=ROWS).map(|i| format!("?{i}")).collect();
+    format!("{CLOSE_HEAD}({})", list.join(", "))
+});
+
+/// `head` followed by `rows` tuples of `columns` numbered parameters.
+fn values(head: &str, columns: usize, rows: usize) -> String {
+    let mut sql = String::from(head);
+    for r in 0..rows {
+        sql.push_str(if r == 0 { "(" } else { ", (" });
+        for c in 0..columns {
+            if c > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("?{}", r * columns + c + 1));
+        }
+        sql.push(')');
+    }
+    sql
+}
+
+/// Rows gathered from one caller's ops, not yet written.
+#[derive(Default)]
+pub(crate) struct Pending<'o> {
+    pub(crate) accepts: Vec<&'o DispatchRow>,
+    pub(crate) receipts: Vec<&'o ReceiptRow>,
+    pub(crate) ledger: Vec<&'o LedgerRow>,
+}
+
+/// Write every gathered row, recording new and duplicate receipts and duplicate ledger
+/// entries in `result` in the order their ops came.
+pub(crate) fn flush(
+    st: &mut Statements<'_>,
+    pending: &mut Pending<'_>,
+    result: &mut WriteResult,
+) -> Result<(), StoreError> {
+    flush_accepts(st, pending)?;
+    if !pending.receipts.is_empty() {
+        write_receipts(st, &pending.receipts, result)?;
+        pending.receipts.clear();
+    }
+    if !pending.ledger.is_empty() {
+        write_ledger(st, &pending.ledger, result)?;
+        pending.ledger.clear();
+    }
+    Ok(())
+}
+
+/// Write the gathered accepted dispatches.
+pub(crate) fn flush_accepts(
+    st: &mut Statements<'_>,
+    pending: &mut Pending<'_>,
+) -> Result<(), StoreError> {
+    if pending.accepts.is_empty() {
+        return Ok(());
+    }
+    for chunk in chunks(&pending.accepts) {
+        let one = chunk.len() < ROWS;
+        let stmt = st.get(if one {
+            &INSERT_DISPATCH
+        } else {
+            &INSERT_DISPATCHES
+        })?;
+        for (i, d) in chunk.iter().enumerate() {
+            bind_dispatch(stmt, i * DISPATCH_COLUMNS, d)?;
+        }
+        stmt.raw_execute()?;
+        let stmt = st.get(if one { &OPEN } else { &OPEN_MANY })?;
+        for (i, d) in chunk.iter().enumerate() {
+            bind(stmt, i + 1, d.id as i64)?;
+        }
+        stmt.raw_execute()?;
+    }
+    pending.accepts.clear();
+    Ok(())
+}
+
+// Ids were checked to fit i64 by `validate::check_ops`, so the `as i64` casts are lossless.
+
+fn write_receipts(
+    st: &mut Statements<'_>,
+    rows: &[&ReceiptRow],
+    result: &mut WriteResult,
+) -> Result<(), StoreError> {
+    let mut closed = Vec::with_capacity(rows.len());
+    for chunk in chunks(rows) {
+        let sql = if chunk.len() == ROWS {
+            INSERT_RECEIPTS.as_str()
+        } else {
+            INSERT_RECEIPT.as_str()
+        };
+        let stmt = st.get(sql)?;
+        for (i, r) in chunk.iter().enumerate() {
+            bind_receipt(stmt, i * RECEIPT_COLUMNS, r)?;
+        }
+        let inserted = stmt.raw_execute()?;
+        let key = |r: &&ReceiptRow| r.dispatch_id;
+        let new = new_rows(st, chunk, inserted, key, NEW_RECEIPTS, |row| {
+            Ok(row.get::<_, i64>(0)? as u64)
+        })?;
+        for (r, is_new) in chunk.iter().zip(new) {
+            if is_new {
+                closed.push(r.dispatch_id);
+                result.new_receipts.push(r.dispatch_id);
+            } else {
+                result.duplicate_receipts.push(r.dispatch_id);
+            }
+        }
+    }
+    for ids in chunks(&closed) {
+        let sql = if ids.len() == ROWS {
+            CLOSE_MANY.as_str()
+        } else {
+            CLOSE.as_str()
+        };
+        let stmt = st.get(sql)?;
+        for (i, id) in ids.iter().enumerate() {
+            stmt.raw_bind_parameter(i + 1, *id as i64)?;
+        }
+        stmt.raw_execute()?;
+    }
+    Ok(())
+}
+
+fn write_ledger(
+    st: &mut Statements<'_>,
+    rows: &[&LedgerRow],
+    result: &mut WriteResult,
+) -> Result<(), StoreError> {
+    for chunk in chunks(rows) {
+        let sql = if chunk.len() == ROWS {
+            INSERT_LEDGERS.as_str()
+        } else {
+            INSERT_LEDGER.as_str()
+        };
+        let stmt = st.get(sql)?;
+        for (i, l) in chunk.iter().enumerate() {
+            let b = i * LEDGER_COLUMNS;
+            bind(stmt, b + 1, l.dispatch_id.map(|d| d as i64))?;
+            bind(stmt, b + 2, &l.account)?;
+            bind(stmt, b + 3, l.kind.as_str())?;
+            bind(stmt, b + 4, l.attempt)?;
+            bind(stmt, b + 5, l.amount_tiyn)?;
+            bind(stmt, b + 6, to_micros(l.at))?;
+        }
+        let inserted = stmt.raw_execute()?;
+        let key = |l: &&LedgerRow| (l.dispatch_id, l.kind.as_str().to_owned(), l.attempt);
+        let new = new_rows(st, chunk, inserted, key, NEW_LEDGER, |row| {
+            Ok((
+                row.get::<_, Option<i64>>(0)?.map(|d| d as u64),
+                row.get::<_, String>(1)?,
+                row.get::<_, u16>(2)?,
+            ))
+        })?;
+        for (l, is_new) in chunk.iter().zip(new) {
+            if let (false, Some(dispatch_id)) = (is_new, l.dispatch_id) {
+                result.duplicate_ledger.push(LedgerKey {
+                    dispatch_id,
+                    kind: l.kind,
+                    attempt: l.attempt,
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `rows` in statements of [`ROWS`], the remainder one row per statement.
+fn chunks<T>(rows: &[T]) -> impl Iterator<Item = &[T]> {
+    let full = rows.len() / ROWS * ROWS;
+    rows[..full].chunks(ROWS).chain(rows[full..].chunks(1))
+}
+
+/// Which rows of `chunk` the statement just run inserted, given that it inserted `inserted`.
+fn new_rows<T, K: Eq + Hash>(
+    st: &mut Statements<'_>,
+    chunk: &[T],
+    inserted: usize,
+    key: impl Fn(&T) -> K,
+    new_sql: &'static str,
+    read_key: impl Fn(&rusqlite::Row<'_>) -> Result<K, StoreError>,
+) -> Result<Vec<bool>, StoreError> {
+    if inserted == chunk.len() {
+        return Ok(vec![true; chunk.len()]);
+    }
+    if inserted == 0 {
+        return Ok(vec![false; chunk.len()]);
+    }
+    let last = st.conn().last_insert_rowid();
+    let first = last - inserted as i64 + 1;
+    let mut added: HashMap<K, usize> = HashMap::with_capacity(inserted);
+    let stmt = st.get(new_sql)?;
+    let mut q = stmt.query([first, last])?;
+    while let Some(row) = q.next()? {
+        *added.entry(read_key(row)?).or_default() += 1;
+    }
+    // The first occurrence of a key in the chunk is the one inserted.
+    Ok(chunk
+        .iter()
+        .map(|r| match added.get_mut(&key(r)) {
+            Some(n) if *n > 0 => {
+                *n -= 1;
+                true
+            }
+            _ => false,
+        })
+        .collect())
+}
+
+fn bind(stmt: &mut CachedStatement<'_>, i: usize, v: impl ToSql) -> Result<(), StoreError> {
+    Ok(stmt.raw_bind_parameter(i, v)?)
+}
+
+fn bind_dispatch(
+    stmt: &mut CachedStatement<'_>,
+    base: usize,
+    d: &DispatchRow,
+) -> Result<(), StoreError> {
+    let accepted_at = to_micros(d.accepted_at);
+    bind(stmt, base + 1, d.id as i64)?;
+    bind(stmt, base + 2, &d.account)?;
+    bind(stmt, base + 3, d.campaign.map(|c| c as i64))?;
+    bind(stmt, base + 4, d.channel.as_str())?;
+    bind(stmt, base + 5, d.class.as_str())?;
+    bind(stmt, base + 6, d.msisdn as i64)?;
+    bind(stmt, base + 7, &d.operator)?;
+    bind(stmt, base + 8, &d.content_ref)?;
+    bind(stmt, base + 9, &d.sender)?;
+    bind(stmt, base + 10, d.segments)?;
+    bind(stmt, base + 11, d.reserved_tiyn)?;
+    bind(stmt, base + 12, accepted_at)?;
+    bind(stmt, base + 13, d.not_before.map(to_micros))?;
+    bind(stmt, base + 14, d.state.as_str())?;
+    bind(stmt, base + 15, accepted_at)?;
+    Ok(())
+}
+
+fn bind_receipt(
+    stmt: &mut CachedStatement<'_>,
+    base: usize,
+    r: &ReceiptRow,
+) -> Result<(), StoreError> {
+    let call = r
+        .call
+        .as_ref()
+        .map(serde_json::to_string)
+        .transpose()
+        .map_err(|e| StoreError::InvalidWrite(format!("call detail: {e}")))?;
+    bind(stmt, base + 1, r.dispatch_id as i64)?;
+    bind(stmt, base + 2, &r.account)?;
+    bind(stmt, base + 3, r.campaign.map(|c| c as i64))?;
+    bind(stmt, base + 4, &r.operator)?;
+    bind(stmt, base + 5, r.channel.as_str())?;
+    bind(stmt, base + 6, r.msisdn as i64)?;
+    bind(stmt, base + 7, r.state.as_str())?;
+    bind(stmt, base + 8, &r.error)?;
+    bind(stmt, base + 9, r.segments)?;
+    bind(stmt, base + 10, r.billable_seconds)?;
+    bind(stmt, base + 11, r.cost_tiyn)?;
+    bind(stmt, base + 12, to_micros(r.accepted_at))?;
+    bind(stmt, base + 13, r.handed_off_at_utc.map(to_micros))?;
+    bind(stmt, base + 14, &r.handed_off_local)?;
+    bind(stmt, base + 15, to_micros(r.final_at_utc))?;
+    bind(stmt, base + 16, &r.final_local)?;
+    bind(stmt, base + 17, r.inside_window)?;
+    bind(stmt, base + 18, call)?;
+    bind(stmt, base + 19, r.attempt)?;
+    Ok(())
+}
