@@ -14,7 +14,9 @@
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use sendbox_dispatch::{Channel, FinalState, TrafficClass};
-use sendbox_store::{DispatchRow, DispatchState, ReceiptRow, Store, WriteOp};
+use sendbox_store::{
+    DispatchRow, DispatchState, Handoff, LedgerKind, LedgerRow, ReceiptRow, Store, WriteOp,
+};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -178,12 +180,71 @@ fn cpu_accounted(rt: &Runtime, name: &str, store: &Arc<dyn Store>) {
     });
 }
 
+/// An SMS's whole life in the store, as the engine writes it: dispatches accepted in API
+/// batches of 10,000, then the records writer's batches holding, per dispatch, the handoff (the
+/// dispatch row updated plus the ledger debit) and the final receipt. Prints the store's CPU per
+/// SMS (this process plus PostgreSQL's), the figure the SMS load test's store has to beat.
+fn lifecycle_cpu(rt: &Runtime, name: &str, store: &Arc<dyn Store>) {
+    const ACCEPT_BATCH: usize = 10_000;
+    const RECORD_BATCH: usize = 5_000; // dispatches per records batch: 3 ops each
+    const N: usize = 200_000;
+    rt.block_on(async {
+        let first = NEXT_ID.fetch_add(N as u64, Ordering::Relaxed);
+        let rows: Vec<_> = (first..first + N as u64).map(dispatch).collect();
+        let mut later = Vec::with_capacity(N / RECORD_BATCH);
+        for chunk in rows.chunks(RECORD_BATCH) {
+            let mut ops = Vec::with_capacity(chunk.len() * 3);
+            for d in chunk {
+                ops.push(WriteOp::HandedOff {
+                    id: d.id,
+                    handoff: Handoff {
+                        at_utc: t0(),
+                        at_local: "2026-11-25T15:06:40+05:00[Asia/Almaty]".into(),
+                        operator_ref: format!("{:08x}", d.id),
+                        units: 1,
+                        cost_tiyn: 1200,
+                    },
+                });
+                ops.push(WriteOp::Ledger(LedgerRow {
+                    dispatch_id: Some(d.id),
+                    account: d.account.clone(),
+                    kind: LedgerKind::Debit,
+                    attempt: 1,
+                    amount_tiyn: -1200,
+                    at: t0(),
+                }));
+                ops.push(WriteOp::Final(Box::new(receipt(d))));
+            }
+            later.push(ops);
+        }
+        let accepts: Vec<Vec<WriteOp>> = rows
+            .chunks(ACCEPT_BATCH)
+            .map(|c| c.iter().cloned().map(WriteOp::AcceptDispatch).collect())
+            .collect();
+        store.flush().await.expect("flush");
+        let (cpu0, pg0) = (cpu_seconds("self"), postgres_cpu_seconds());
+        for ops in accepts {
+            store.write(ops).await.expect("accept");
+        }
+        for ops in later {
+            store.write(ops).await.expect("handoff and final");
+        }
+        store.flush().await.expect("flush");
+        let (cpu, pg) = (cpu_seconds("self") - cpu0, postgres_cpu_seconds() - pg0);
+        eprintln!(
+            "store_cpu_lifecycle/{name}: {N} SMS (accept, handoff, debit, receipt): {:.2} µs of CPU per SMS (bench process {cpu:.2} s + postgres {pg:.2} s)",
+            (cpu + pg) * 1e6 / N as f64
+        );
+    });
+}
+
 fn sqlite(c: &mut Criterion) {
     let rt = Runtime::new().expect("runtime");
     let dir = tempfile::tempdir().expect("temp dir");
     let url = format!("sqlite:{}", dir.path().join("bench.db").display());
     let store = rt.block_on(sendbox_store::open(&url)).expect("open sqlite");
     cpu_accounted(&rt, "sqlite", &store);
+    lifecycle_cpu(&rt, "sqlite", &store);
     bench_backend(c, &rt, "sqlite", store.clone());
     rt.block_on(store.close()).expect("close");
 }
@@ -213,6 +274,7 @@ fn postgres(c: &mut Criterion) {
         .block_on(sendbox_store::open(&url))
         .expect("open postgres");
     cpu_accounted(&rt, "postgres", &store);
+    lifecycle_cpu(&rt, "postgres", &store);
     bench_backend(c, &rt, "postgres", store.clone());
     rt.block_on(async {
         store.close().await.expect("close");
