@@ -43,6 +43,38 @@ pub fn rss_bytes(pid: u32) -> anyhow::Result<u64> {
     Ok(kb * 1024)
 }
 
+/// CPU time (user + system) and minor page faults of a process so far, from `/proc/<pid>/stat`.
+#[derive(Debug, Clone, Copy)]
+pub struct CpuUse {
+    /// Seconds on CPU, user and system, every thread.
+    pub seconds: f64,
+    /// Minor page faults (a fresh page zeroed or mapped by the kernel).
+    pub minor_faults: u64,
+}
+
+/// Read `pid`'s [`CpuUse`].
+pub fn cpu_use(pid: u32) -> anyhow::Result<CpuUse> {
+    let path = format!("/proc/{pid}/stat");
+    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {path}"))?;
+    parse_stat(&text).with_context(|| format!("unexpected {path}: {text:?}"))
+}
+
+/// Clock ticks per second of `/proc` times: USER_HZ, fixed at 100 by the Linux ABI on every
+/// architecture we run on (whatever the kernel's internal HZ).
+const USER_HZ: f64 = 100.0;
+
+fn parse_stat(text: &str) -> Option<CpuUse> {
+    // Fields after the parenthesised command name (which may hold spaces): state is field 3,
+    // minflt 10, utime 14, stime 15 (proc(5)), in clock ticks.
+    let rest = &text[text.rfind(')')? + 1..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let n = |i: usize| f.get(i - 3)?.parse::<u64>().ok();
+    Some(CpuUse {
+        seconds: (n(14)? + n(15)?) as f64 / USER_HZ,
+        minor_faults: n(10)?,
+    })
+}
+
 /// Samples the engine's RSS every 100 ms in the background, keeping the peak.
 #[derive(Debug, Clone)]
 pub struct RssSampler {
@@ -98,6 +130,39 @@ pub async fn admin_stats(
         .await?
         .error_for_status()?;
     Ok(r.json().await?)
+}
+
+/// Wait (up to `timeout`) until the engine's links report `want` final outcomes and its store
+/// backlog is empty: every receipt durable. False when the time ran out.
+pub async fn settled(
+    client: &reqwest::Client,
+    api: &str,
+    admin: Option<&str>,
+    want: u64,
+    timeout: Duration,
+) -> anyhow::Result<bool> {
+    if admin.is_none() {
+        return Ok(false);
+    }
+    #[allow(clippy::disallowed_methods)] // a load tool measures real time
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        let s = admin_stats(client, api, admin).await?;
+        let finals: u64 = s["operators"].as_array().map_or(0, |ops| {
+            ops.iter()
+                .filter_map(|o| o["final"].as_object())
+                .flat_map(|f| f.values().filter_map(Value::as_u64))
+                .sum()
+        });
+        if finals >= want && s["store_backlog"].as_u64() == Some(0) {
+            return Ok(true);
+        }
+        #[allow(clippy::disallowed_methods)] // a load tool measures real time
+        if std::time::Instant::now() >= deadline {
+            return Ok(false);
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 /// One page of `GET /v1/receipts`: the receipts and the next cursor.
@@ -160,6 +225,22 @@ mod tests {
     fn delta_clamps_negative_to_one() {
         assert_eq!(delta(10, 5), 1);
         assert_eq!(delta(10, 1010), 1000);
+    }
+
+    #[test]
+    fn stat_fields_are_read_after_the_command_name() {
+        // A command name with spaces and a parenthesis must not shift the fields.
+        let line = "42 (a b) c) S 1 2 3 4 5 6 777 8 9 10 300 200 0 0 20 0 1 0";
+        let u = parse_stat(line).unwrap();
+        assert_eq!(u.minor_faults, 777);
+        assert!((u.seconds - 5.0).abs() < 1e-9);
+        assert!(parse_stat("42 (x) S 1").is_none());
+    }
+
+    #[test]
+    fn own_cpu_use_is_readable() {
+        // A running process has faulted its stack and heap in.
+        assert!(cpu_use(std::process::id()).unwrap().minor_faults > 0);
     }
 
     #[test]

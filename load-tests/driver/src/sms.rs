@@ -269,6 +269,7 @@ pub async fn run(a: SmsArgs) -> anyhow::Result<()> {
     let sampler = RssSampler::start(a.engine_pid);
     let load_start = common::loadavg();
     let warmup = warm_up(&a, &client).await?;
+    let cpu_before = a.engine_pid.map(common::cpu_use).transpose()?;
     #[allow(clippy::disallowed_methods)] // a load tool measures real time
     let t0 = Instant::now();
     let posted = post_all(&a, &client, 0, a.total).await?;
@@ -303,6 +304,29 @@ pub async fn run(a: SmsArgs) -> anyhow::Result<()> {
         out["engine_stats"] = stats;
     } else {
         let expected = warmup.accepted + warmup.refused + posted.accepted + posted.refused;
+        // The engine's CPU from the measured run's start until its last receipt is durable,
+        // read before paging the receipts out (which costs the engine CPU too).
+        let timeout = Duration::from_secs(a.receipt_timeout);
+        let settled = common::settled(&client, &a.api, a.admin_token.as_deref(), expected, timeout);
+        let settled = settled.await?;
+        let settled_secs = t0.elapsed().as_secs_f64();
+        if settled {
+            // From the first POST until the last receipt was durable: the strictest rate.
+            out["settled"] = json!({
+                "seconds": settled_secs,
+                "dispatches_per_second": (posted.accepted as f64 / settled_secs).round(),
+            });
+        }
+        if let (true, Some(pid), Some(before)) = (settled, a.engine_pid, cpu_before) {
+            let after = common::cpu_use(pid)?;
+            let n = posted.accepted.max(1) as f64;
+            out["engine_cpu"] = json!({
+                "seconds": after.seconds - before.seconds,
+                "us_per_dispatch": ((after.seconds - before.seconds) * 1e6 / n * 100.0).round() / 100.0,
+                "minor_faults": after.minor_faults - before.minor_faults,
+                "minor_faults_per_1000_dispatches": ((after.minor_faults - before.minor_faults) as f64 * 1000.0 / n).round(),
+            });
+        }
         let r = read_receipts(&a, &client, expected).await?;
         let span = (r.last_final - r.first_accept).max(1) as f64 / 1e6;
         out["receipts"] = json!({
