@@ -48,4 +48,13 @@ pub trait LinkEvents: Send + Sync + 'static {
 
     /// An incoming SMS (a reply) from `from` to our address `to`, on `operator`'s link.
     fn inbound_sms(&self, operator: crate::OperatorId, from: u64, to: &str, text: &str);
+
+    /// True while the core asks links to take no new dispatches from their queues: what it
+    /// reports (handoffs, debits, receipts) is not yet durable and has piled up past a bound.
+    /// Links go on with what they already took (in-flight parts, responses, receipts) and ask
+    /// again shortly; the dispatches wait, durable, in the outbox and their queues. A crash
+    /// then resends at most that bound of dispatches whose handoff was not recorded.
+    fn hold_new(&self) -> bool {
+        false
+    }
 }

@@ -23,6 +23,9 @@ use tokio::net::TcpStream;
 use tokio::net::tcp::OwnedReadHalf;
 use tokio::time::Instant;
 
+/// How soon a bind asks again whether the core still holds new dispatches back.
+const HOLD_RECHECK: Duration = Duration::from_millis(1);
+
 /// How a connection ended.
 enum Ended {
     Shutdown,
@@ -238,7 +241,15 @@ impl Driver {
                         self.read_rest(&mut rd, &mut rbuf).await;
                     }
                 }
-                d = sh.queue.pop_wait(), if want_pop => self.admit(d),
+                d = sh.queue.pop_wait(), if want_pop => {
+                    if sh.events.hold_new() {
+                        // Held while this bind waited: the dispatch goes back, first in line.
+                        sh.queue.push_front(d);
+                        self.wake = Some(Instant::now() + HOLD_RECHECK);
+                    } else {
+                        self.admit(d);
+                    }
+                }
                 _ = &mut sleep => {
                     self.wake = None;
                     self.session.handle_timeout(Instant::now());
@@ -322,6 +333,11 @@ impl Driver {
         let ns = mono_ns();
         while self.session.room() > 0 {
             let Some(p) = self.flights.next_part(now) else {
+                if self.sh.events.hold_new() {
+                    // The core's records are behind: ask again shortly.
+                    self.wake = Some(now + HOLD_RECHECK);
+                    break;
+                }
                 match self.sh.queue.pop() {
                     Some(d) => {
                         self.admit(d);

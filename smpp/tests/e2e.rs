@@ -47,6 +47,32 @@ async fn everything_is_delivered_exactly_once_with_one_receipt_per_dispatch() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_held_core_gets_no_new_dispatches_until_released() {
+    use std::sync::atomic::Ordering;
+    let sim = SmscSim::builder()
+        .credentials("sys", "pw")
+        .spawn()
+        .await
+        .unwrap();
+    let r = start(config(sim.addr(), 2, 32, 100_000.0), 100_000.0);
+    until("binds up", LIMIT, || r.link.binds_up() == 2).await;
+    // What a bind took before the hold still completes; nothing new is taken after it.
+    push(&r, 0, 100, "before");
+    until("first receipts", LIMIT, || r.events.finished_count() == 100).await;
+    r.events.hold.store(true, Ordering::Relaxed);
+    push(&r, 100, 500, "held");
+    // Bounded wait for something that must not happen: 300 ms is hundreds of bind passes.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(r.queue.len(), 500, "held dispatches stay queued");
+    assert_eq!(sim.stats().submits_accepted, 100);
+    r.events.hold.store(false, Ordering::Relaxed);
+    until("all receipts", LIMIT, || r.events.finished_count() == 600).await;
+    r.events.assert_exactly_once(600, true);
+    r.shutdown.cancel();
+    assert!(r.link.join().await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn throttling_slows_the_operator_and_recovers_without_burning_retries() {
     let sim = SmscSim::builder().throttle_every(40).spawn().await.unwrap();
     let r = start(config(sim.addr(), 2, 16, 100_000.0), 5_000.0);

@@ -12,6 +12,7 @@ use sendbox_smpp::{BindConfig, SmppLinkConfig, SmsLink, SmsLinkHandle};
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
@@ -23,9 +24,14 @@ pub struct Recorder {
     pub finished: Mutex<Vec<(u64, Outcome)>>,
     pub retries: Mutex<Vec<(u64, RetryReason)>>,
     pub inbound: Mutex<Vec<(u64, String, String)>>,
+    /// What `hold_new` answers.
+    pub hold: AtomicBool,
 }
 
 impl LinkEvents for Recorder {
+    fn hold_new(&self) -> bool {
+        self.hold.load(Ordering::Relaxed)
+    }
     fn gate(&self, d: Ready) -> Option<Ready> {
         Some(d)
     }
