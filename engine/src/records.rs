@@ -138,12 +138,21 @@ impl RecordSink {
 
 const MAX_BATCH: usize = 16_384;
 
+/// Store writes of records in flight at once. Two keep the store busy: the next batch is
+/// converted and queued while the previous one commits, and the store's group commit takes
+/// both when it can (measured: with one, the store thread sat idle between batches).
+const WRITES_IN_FLIGHT: usize = 2;
+
 async fn writer(
     mut rx: mpsc::UnboundedReceiver<Record>,
     store: Arc<dyn Store>,
     names: Arc<Names>,
     pending: Arc<AtomicUsize>,
 ) {
+    // Converting records to ops here, committing in `commit` (in order): the channel holds
+    // one converted batch while `commit` has its writes in flight.
+    let (tx, batches) = mpsc::channel(1);
+    let committer = tokio::spawn(commit(batches, store.clone(), pending));
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let n = batch.len();
@@ -151,19 +160,51 @@ async fn writer(
         for r in batch.drain(..) {
             to_ops(r, &names, &store, &mut ops).await;
         }
-        let mut backoff = Duration::from_millis(50);
-        loop {
-            match store.write(ops.clone()).await {
-                Ok(_) => break,
-                Err(e) => {
-                    tracing::error!(error = %e, records = n, "Store write failed; retrying.");
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(Duration::from_secs(5));
-                }
+        if tx.send((ops, n)).await.is_err() {
+            break; // the committer ended: only when the runtime is going away
+        }
+    }
+    drop(tx);
+    let _ = committer.await;
+}
+
+/// Write each batch of ops, in the order they came, up to [`WRITES_IN_FLIGHT`] at a time;
+/// a batch whose write fails is retried (with backoff) until it is stored.
+async fn commit(
+    mut batches: mpsc::Receiver<(Vec<WriteOp>, usize)>,
+    store: Arc<dyn Store>,
+    pending: Arc<AtomicUsize>,
+) {
+    use futures::StreamExt;
+    // FuturesOrdered polls new futures in the order they were pushed, so the writes reach the
+    // store's queue in batch order.
+    let mut inflight = futures::stream::FuturesOrdered::new();
+    loop {
+        tokio::select! {
+            b = batches.recv(), if inflight.len() < WRITES_IN_FLIGHT => match b {
+                Some((ops, n)) => inflight.push_back(stored(store.clone(), ops, n, pending.clone())),
+                None => break,
+            },
+            Some(()) = inflight.next() => {}
+        }
+    }
+    while inflight.next().await.is_some() {}
+}
+
+/// Write `ops` (`n` records) until the store takes them, then count them durable.
+async fn stored(store: Arc<dyn Store>, ops: Vec<WriteOp>, n: usize, pending: Arc<AtomicUsize>) {
+    let mut backoff = Duration::from_millis(50);
+    loop {
+        match store.write(ops.clone()).await {
+            Ok(_) => break,
+            Err(e) => {
+                tracing::error!(error = %e, records = n, "Store write failed; retrying.");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(5));
             }
         }
-        pending.fetch_sub(n, Ordering::AcqRel);
     }
+    pending.fetch_sub(n, Ordering::AcqRel);
 }
 
 async fn to_ops(r: Record, names: &Names, store: &Arc<dyn Store>, ops: &mut Vec<WriteOp>) {
