@@ -28,67 +28,113 @@ use std::sync::LazyLock;
 /// SQLite's limit of 32,766).
 pub(crate) const ROWS: usize = 32;
 
+/// A statement's text for one row and for [`ROWS`] rows.
+struct Sql {
+    one: String,
+    many: String,
+}
+
+impl Sql {
+    /// From `text(rows)`.
+    fn new(text: impl Fn(usize) -> String) -> Self {
+        Sql {
+            one: text(1),
+            many: text(ROWS),
+        }
+    }
+
+    /// `head` followed by the rows' tuples of `columns` numbered parameters, then `tail`.
+    fn values(head: &'static str, columns: usize, tail: &'static str) -> Self {
+        Sql::new(|rows| {
+            let tuples: Vec<String> = (0..rows)
+                .map(|r| {
+                    let p: Vec<String> = (1..=columns)
+                        .map(|c| format!("?{}", r * columns + c))
+                        .collect();
+                    format!("({})", p.join(", "))
+                })
+                .collect();
+            format!("{head}{}{tail}", tuples.join(", "))
+        })
+    }
+}
+
 // `state_at` starts as `accepted_at`: the 15th value repeats the 12th.
-const DISPATCH_HEAD: &str = "INSERT OR IGNORE INTO dispatches (id, account, campaign, channel,
-    class, msisdn, operator, content_ref, sender, segments, reserved_tiyn, accepted_at,
-    not_before, state, state_at) VALUES ";
 const DISPATCH_COLUMNS: usize = 15;
-static INSERT_DISPATCH: LazyLock<String> =
-    LazyLock::new(|| values(DISPATCH_HEAD, DISPATCH_COLUMNS, 1));
-static INSERT_DISPATCHES: LazyLock<String> =
-    LazyLock::new(|| values(DISPATCH_HEAD, DISPATCH_COLUMNS, ROWS));
+static INSERT_DISPATCH: LazyLock<Sql> = LazyLock::new(|| {
+    Sql::values(
+        "INSERT OR IGNORE INTO dispatches (id, account, campaign, channel, class, msisdn,
+        operator, content_ref, sender, segments, reserved_tiyn, accepted_at, not_before, state,
+        state_at) VALUES ",
+        DISPATCH_COLUMNS,
+        "",
+    )
+});
 
 // Unless its receipt came first (out of order), a dispatch is open until its receipt.
-const OPEN_HEAD: &str = "INSERT OR IGNORE INTO open_dispatches (id) SELECT column1 FROM (VALUES ";
-const OPEN_TAIL: &str =
-    ") WHERE NOT EXISTS (SELECT 1 FROM receipts WHERE receipts.dispatch_id = column1)";
-static OPEN: LazyLock<String> = LazyLock::new(|| format!("{}{OPEN_TAIL}", values(OPEN_HEAD, 1, 1)));
-static OPEN_MANY: LazyLock<String> =
-    LazyLock::new(|| format!("{}{OPEN_TAIL}", values(OPEN_HEAD, 1, ROWS)));
+static OPEN: LazyLock<Sql> = LazyLock::new(|| {
+    Sql::values(
+        "INSERT OR IGNORE INTO open_dispatches (id) SELECT column1 FROM (VALUES ",
+        1,
+        ") WHERE NOT EXISTS (SELECT 1 FROM receipts WHERE receipts.dispatch_id = column1)",
+    )
+});
 
-const RECEIPT_HEAD: &str = "INSERT OR IGNORE INTO receipts (dispatch_id, account, campaign,
-    operator, channel, msisdn, state, error, segments, billable_seconds, cost_tiyn, accepted_at,
-    handed_off_at, handed_off_local, final_at, final_local, inside_window, call_detail, attempt)
-    VALUES ";
 const RECEIPT_COLUMNS: usize = 19;
-static INSERT_RECEIPT: LazyLock<String> =
-    LazyLock::new(|| values(RECEIPT_HEAD, RECEIPT_COLUMNS, 1));
-static INSERT_RECEIPTS: LazyLock<String> =
-    LazyLock::new(|| values(RECEIPT_HEAD, RECEIPT_COLUMNS, ROWS));
+static INSERT_RECEIPT: LazyLock<Sql> = LazyLock::new(|| {
+    Sql::values(
+        "INSERT OR IGNORE INTO receipts (dispatch_id, account, campaign, operator, channel,
+        msisdn, state, error, segments, billable_seconds, cost_tiyn, accepted_at, handed_off_at,
+        handed_off_local, final_at, final_local, inside_window, call_detail, attempt) VALUES ",
+        RECEIPT_COLUMNS,
+        "",
+    )
+});
 static NEW_RECEIPTS: &str = "SELECT dispatch_id FROM receipts WHERE seq BETWEEN ?1 AND ?2";
 
-const LEDGER_HEAD: &str = "INSERT OR IGNORE INTO ledger (dispatch_id, account, kind, attempt,
-    amount_tiyn, at) VALUES ";
 const LEDGER_COLUMNS: usize = 6;
-static INSERT_LEDGER: LazyLock<String> = LazyLock::new(|| values(LEDGER_HEAD, LEDGER_COLUMNS, 1));
-static INSERT_LEDGERS: LazyLock<String> =
-    LazyLock::new(|| values(LEDGER_HEAD, LEDGER_COLUMNS, ROWS));
+static INSERT_LEDGER: LazyLock<Sql> = LazyLock::new(|| {
+    Sql::values(
+        "INSERT OR IGNORE INTO ledger (dispatch_id, account, kind, attempt, amount_tiyn, at)
+        VALUES ",
+        LEDGER_COLUMNS,
+        "",
+    )
+});
 static NEW_LEDGER: &str =
     "SELECT dispatch_id, kind, attempt FROM ledger WHERE seq BETWEEN ?1 AND ?2";
 
-// A receipt closes its dispatch: it leaves the restart set.
-const CLOSE_HEAD: &str = "DELETE FROM open_dispatches WHERE id IN ";
-static CLOSE: LazyLock<String> = LazyLock::new(|| values(CLOSE_HEAD, 1, 1));
-static CLOSE_MANY: LazyLock<String> = LazyLock::new(|| {
-    // `IN (?1, ?2, ...)`: one list, not one row per value.
-    let list: Vec<String> = (1..=ROWS).map(|i| format!("?{i}")).collect();
-    format!("{CLOSE_HEAD}({})", list.join(", "))
+// A receipt closes its dispatch: it leaves the restart set. `IN (?1, ?2, ...)`.
+static CLOSE: LazyLock<Sql> = LazyLock::new(|| {
+    Sql::new(|rows| {
+        let p: Vec<String> = (1..=rows).map(|i| format!("?{i}")).collect();
+        format!("DELETE FROM open_dispatches WHERE id IN ({})", p.join(", "))
+    })
 });
 
-/// `head` followed by `rows` tuples of `columns` numbered parameters.
-fn values(head: &str, columns: usize, rows: usize) -> String {
-    let mut sql = String::from(head);
-    for r in 0..rows {
-        sql.push_str(if r == 0 { "(" } else { ", (" });
-        for c in 0..columns {
-            if c > 0 {
-                sql.push_str(", ");
-            }
-            sql.push_str(&format!("?{}", r * columns + c + 1));
-        }
-        sql.push(')');
+/// Run `sql` once over `chunk` (one row, or [`ROWS`]), binding each row's `columns` values
+/// with `bind_row(statement, parameter index before the row's first, row)`; the number of
+/// rows changed.
+fn run<T>(
+    st: &mut Statements<'_>,
+    sql: &'static Sql,
+    chunk: &[T],
+    columns: usize,
+    bind_row: impl Fn(&mut CachedStatement<'_>, usize, &T) -> Result<(), StoreError>,
+) -> Result<usize, StoreError> {
+    let stmt = st.get(if chunk.len() == ROWS {
+        &sql.many
+    } else {
+        &sql.one
+    })?;
+    for (i, row) in chunk.iter().enumerate() {
+        bind_row(stmt, i * columns, row)?;
     }
-    sql
+    Ok(stmt.raw_execute()?)
+}
+
+fn bind_id(stmt: &mut CachedStatement<'_>, base: usize, id: &u64) -> Result<(), StoreError> {
+    bind(stmt, base + 1, *id as i64)
 }
 
 /// Rows gathered from one caller's ops, not yet written.
@@ -127,21 +173,10 @@ pub(crate) fn flush_accepts(
         return Ok(());
     }
     for chunk in chunks(&pending.accepts) {
-        let one = chunk.len() < ROWS;
-        let stmt = st.get(if one {
-            &INSERT_DISPATCH
-        } else {
-            &INSERT_DISPATCHES
+        run(st, &INSERT_DISPATCH, chunk, DISPATCH_COLUMNS, |s, b, d| {
+            bind_dispatch(s, b, d)
         })?;
-        for (i, d) in chunk.iter().enumerate() {
-            bind_dispatch(stmt, i * DISPATCH_COLUMNS, d)?;
-        }
-        stmt.raw_execute()?;
-        let stmt = st.get(if one { &OPEN } else { &OPEN_MANY })?;
-        for (i, d) in chunk.iter().enumerate() {
-            bind(stmt, i + 1, d.id as i64)?;
-        }
-        stmt.raw_execute()?;
+        run(st, &OPEN, chunk, 1, |s, b, d| bind_id(s, b, &d.id))?;
     }
     pending.accepts.clear();
     Ok(())
@@ -156,16 +191,9 @@ fn write_receipts(
 ) -> Result<(), StoreError> {
     let mut closed = Vec::with_capacity(rows.len());
     for chunk in chunks(rows) {
-        let sql = if chunk.len() == ROWS {
-            INSERT_RECEIPTS.as_str()
-        } else {
-            INSERT_RECEIPT.as_str()
-        };
-        let stmt = st.get(sql)?;
-        for (i, r) in chunk.iter().enumerate() {
-            bind_receipt(stmt, i * RECEIPT_COLUMNS, r)?;
-        }
-        let inserted = stmt.raw_execute()?;
+        let inserted = run(st, &INSERT_RECEIPT, chunk, RECEIPT_COLUMNS, |s, b, r| {
+            bind_receipt(s, b, r)
+        })?;
         let key = |r: &&ReceiptRow| r.dispatch_id;
         let new = new_rows(st, chunk, inserted, key, NEW_RECEIPTS, |row| {
             Ok(row.get::<_, i64>(0)? as u64)
@@ -180,16 +208,7 @@ fn write_receipts(
         }
     }
     for ids in chunks(&closed) {
-        let sql = if ids.len() == ROWS {
-            CLOSE_MANY.as_str()
-        } else {
-            CLOSE.as_str()
-        };
-        let stmt = st.get(sql)?;
-        for (i, id) in ids.iter().enumerate() {
-            stmt.raw_bind_parameter(i + 1, *id as i64)?;
-        }
-        stmt.raw_execute()?;
+        run(st, &CLOSE, ids, 1, bind_id)?;
     }
     Ok(())
 }
@@ -200,22 +219,14 @@ fn write_ledger(
     result: &mut WriteResult,
 ) -> Result<(), StoreError> {
     for chunk in chunks(rows) {
-        let sql = if chunk.len() == ROWS {
-            INSERT_LEDGERS.as_str()
-        } else {
-            INSERT_LEDGER.as_str()
-        };
-        let stmt = st.get(sql)?;
-        for (i, l) in chunk.iter().enumerate() {
-            let b = i * LEDGER_COLUMNS;
-            bind(stmt, b + 1, l.dispatch_id.map(|d| d as i64))?;
-            bind(stmt, b + 2, &l.account)?;
-            bind(stmt, b + 3, l.kind.as_str())?;
-            bind(stmt, b + 4, l.attempt)?;
-            bind(stmt, b + 5, l.amount_tiyn)?;
-            bind(stmt, b + 6, to_micros(l.at))?;
-        }
-        let inserted = stmt.raw_execute()?;
+        let inserted = run(st, &INSERT_LEDGER, chunk, LEDGER_COLUMNS, |s, b, l| {
+            bind(s, b + 1, l.dispatch_id.map(|d| d as i64))?;
+            bind(s, b + 2, &l.account)?;
+            bind(s, b + 3, l.kind.as_str())?;
+            bind(s, b + 4, l.attempt)?;
+            bind(s, b + 5, l.amount_tiyn)?;
+            bind(s, b + 6, to_micros(l.at))
+        })?;
         let key = |l: &&LedgerRow| (l.dispatch_id, l.kind.as_str().to_owned(), l.attempt);
         let new = new_rows(st, chunk, inserted, key, NEW_LEDGER, |row| {
             Ok((
