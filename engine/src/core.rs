@@ -68,6 +68,8 @@ pub struct Core {
     /// Voice: what earlier attempts of a dispatch cost (each attempt is billed at its INVITE),
     /// so the final receipt carries the dispatch's whole cost.
     earlier_attempts: DashMap<u64, i64>,
+    /// Whether links were last told to hold new dispatches (logged on each change).
+    holding: std::sync::atomic::AtomicBool,
     /// Voice: attempts per dispatch and the interval between them.
     pub voice_retry: (u16, Duration),
 }
@@ -104,6 +106,7 @@ impl Core {
             paused: (0..accounts).map(|_| Mutex::new(Vec::new())).collect(),
             inflight: DashMap::new(),
             earlier_attempts: DashMap::new(),
+            holding: std::sync::atomic::AtomicBool::new(false),
             voice_retry,
         }
     }
@@ -284,7 +287,25 @@ pub const MAX_UNSTORED_RECORDS: usize = 65_536;
 
 impl LinkEvents for Core {
     fn hold_new(&self) -> bool {
-        self.sink.pending() >= MAX_UNSTORED_RECORDS
+        let pending = self.sink.pending();
+        let hold = pending >= MAX_UNSTORED_RECORDS;
+        // A plain load on every pass; the swap (and the log line) only when it changes.
+        let changed = self.holding.load(std::sync::atomic::Ordering::Relaxed) != hold
+            && self
+                .holding
+                .swap(hold, std::sync::atomic::Ordering::Relaxed)
+                != hold;
+        if changed {
+            if hold {
+                tracing::warn!(
+                    unstored_records = pending,
+                    "The store is behind: links take no new dispatches until it catches up."
+                );
+            } else {
+                tracing::info!("The store caught up: links take new dispatches again.");
+            }
+        }
+        hold
     }
 
     fn gate(&self, d: Ready) -> Option<Ready> {
