@@ -68,8 +68,11 @@ pub struct Core {
     /// Voice: what earlier attempts of a dispatch cost (each attempt is billed at its INVITE),
     /// so the final receipt carries the dispatch's whole cost.
     earlier_attempts: DashMap<u64, i64>,
-    /// Whether links were last told to hold new dispatches (logged on each change).
+    /// Whether links were last told to hold new dispatches, and how often that began since
+    /// it was last logged (at most every [`HOLD_LOG_EVERY`]: under sustained overload it
+    /// begins and ends with every store commit).
     holding: std::sync::atomic::AtomicBool,
+    holds: Mutex<(u64, Option<tokio::time::Instant>)>,
     /// Voice: attempts per dispatch and the interval between them.
     pub voice_retry: (u16, Duration),
 }
@@ -107,6 +110,7 @@ impl Core {
             inflight: DashMap::new(),
             earlier_attempts: DashMap::new(),
             holding: std::sync::atomic::AtomicBool::new(false),
+            holds: Mutex::new((0, None)),
             voice_retry,
         }
     }
@@ -285,6 +289,9 @@ impl Core {
 /// 100,000 SMS/s, and some 20 MB of records.
 pub const MAX_UNSTORED_RECORDS: usize = 65_536;
 
+/// How often, at most, holding links back is logged (with how many times it began).
+const HOLD_LOG_EVERY: Duration = Duration::from_secs(30);
+
 impl LinkEvents for Core {
     fn hold_new(&self) -> bool {
         let pending = self.sink.pending();
@@ -295,14 +302,17 @@ impl LinkEvents for Core {
                 .holding
                 .swap(hold, std::sync::atomic::Ordering::Relaxed)
                 != hold;
-        if changed {
-            if hold {
+        if changed && hold {
+            let mut holds = self.holds.lock();
+            holds.0 += 1;
+            let now = tokio::time::Instant::now();
+            if holds.1.is_none_or(|last| now >= last + HOLD_LOG_EVERY) {
                 tracing::warn!(
                     unstored_records = pending,
+                    times = holds.0,
                     "The store is behind: links take no new dispatches until it catches up."
                 );
-            } else {
-                tracing::info!("The store caught up: links take new dispatches again.");
+                *holds = (0, Some(now));
             }
         }
         hold
