@@ -30,8 +30,6 @@ struct Inner {
         crossbeam_channel::Sender<Connection>,
         crossbeam_channel::Receiver<Connection>,
     )>,
-    /// Dropped with the store: the checkpoint thread then ends.
-    _checkpoints: Option<crossbeam_channel::Sender<()>>,
 }
 
 impl std::fmt::Debug for Inner {
@@ -102,11 +100,9 @@ impl SqliteStore {
         // 64 MiB of page cache for the writer: index pages of the big tables stay hot.
         conn.pragma_update(None, "cache_size", -65536)?;
         // Checkpoints run on their own thread (`checkpoint`); the writer's own is a backstop.
-        conn.pragma_update(
-            None,
-            "wal_autocheckpoint",
-            checkpoint::WRITER_BACKSTOP_PAGES,
-        )?;
+        if let Some(p) = &o.path {
+            checkpoint::install(&mut conn, p, checkpoint::PAGES)?;
+        }
         conn.set_prepared_statement_cache_capacity(32);
         migrate::migrate(&mut conn)?;
 
@@ -128,25 +124,13 @@ impl SqliteStore {
             None => None,
         };
 
-        let checkpoints = match &o.path {
-            Some(p) => {
-                let (tx, rx) = crossbeam_channel::bounded(1);
-                checkpoint::spawn(p, rx)?;
-                Some(tx)
-            }
-            None => None,
-        };
         let (queue, w) = WriteQueue::new("sqlite");
         std::thread::Builder::new()
             .name("sendbox-store-sqlite".into())
             .spawn(move || writer::run(conn, w))
             .map_err(|e| StoreError::Commit(format!("cannot start writer thread: {e}").into()))?;
         Ok(SqliteStore {
-            inner: Arc::new(Inner {
-                queue,
-                readers,
-                _checkpoints: checkpoints,
-            }),
+            inner: Arc::new(Inner { queue, readers }),
         })
     }
 
