@@ -36,6 +36,9 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+/// How soon the trunk asks again whether the core still holds new dispatches back.
+const HOLD_RECHECK: Duration = Duration::from_millis(5);
+
 /// Spawns trunk links.
 #[derive(Debug)]
 pub struct CallLink;
@@ -226,6 +229,13 @@ async fn run(
         // TCP: no new call while the connection is being reopened.
         if !ctx.transport.wait_ready(&shutdown).await {
             break;
+        }
+        // No new call while the core's records wait for the store (`LinkEvents::hold_new`).
+        while ctx.events.hold_new() {
+            tokio::select! {
+                () = tokio::time::sleep(HOLD_RECHECK) => {}
+                () = shutdown.cancelled() => break 'dispatch,
+            }
         }
         let d = tokio::select! {
             d = queue.pop_wait() => d,

@@ -15,9 +15,14 @@ struct Recorder {
     finished: Mutex<Vec<(u64, Outcome)>>,
     retried: Mutex<Vec<(u64, u16, Duration, RetryReason)>>,
     done: Notify,
+    /// What `hold_new` answers.
+    hold: std::sync::atomic::AtomicBool,
 }
 
 impl LinkEvents for Recorder {
+    fn hold_new(&self) -> bool {
+        self.hold.load(Ordering::Relaxed)
+    }
     fn gate(&self, d: Ready) -> Option<Ready> {
         Some(d)
     }
@@ -188,6 +193,54 @@ async fn answered_call_streams_the_prompt_and_busy_goes_back_for_a_new_attempt()
         vec![(2, 2, Duration::from_secs(600), RetryReason::NewAttempt)]
     );
 
+    shutdown.cancel();
+    tokio::time::timeout(Duration::from_secs(5), link.join())
+        .await
+        .expect("link stops");
+}
+
+#[tokio::test]
+async fn a_held_core_gets_no_new_calls_until_released() {
+    let sip = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let uas_addr = sip.local_addr().unwrap();
+    tokio::spawn(uas(
+        sip,
+        std::net::UdpSocket::bind("127.0.0.1:0").unwrap(),
+        Arc::new(AtomicU32::new(0)),
+    ));
+    let mut cfg = SipTrunkConfig::new(OperatorId(0), "127.0.0.1", uas_addr.port());
+    cfg.rtp_port_range = 32100..=32199;
+    let queue = Arc::new(OperatorQueue::new(1, 100));
+    let content = Arc::new(Content::Voice(VoiceContent {
+        audio_id: "a1".into(),
+        alaw: bytes::Bytes::from(vec![0xd5; 800]),
+        repeat: 1,
+    }));
+    let events = Arc::new(Recorder::default());
+    events.hold.store(true, Ordering::Relaxed);
+    queue.push(ready(1, 77010000001, &content)).unwrap();
+    let shutdown = CancellationToken::new();
+    let link = CallLink::spawn(
+        cfg,
+        queue.clone(),
+        Arc::new(Gcra::new(100.0, 10)),
+        events.clone(),
+        Arc::new(SystemClock),
+        shutdown.clone(),
+    );
+    // Bounded wait for something that must not happen: 300 ms is 60 hold checks.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(queue.len(), 1, "the held dispatch stays queued");
+    assert!(events.handed.lock().is_empty());
+    events.hold.store(false, Ordering::Relaxed);
+    tokio::time::timeout(Duration::from_secs(5), async {
+        while events.reported() < 1 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("the call is placed once released");
+    assert_eq!(events.handed.lock().len(), 1);
     shutdown.cancel();
     tokio::time::timeout(Duration::from_secs(5), link.join())
         .await
