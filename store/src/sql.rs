@@ -13,6 +13,14 @@ pub(crate) enum Dialect {
 }
 
 impl Dialect {
+    /// Numbered parameter `n`.
+    fn param(self, n: usize) -> String {
+        match self {
+            Dialect::Sqlite => format!("?{n}"),
+            Dialect::Postgres => format!("${n}"),
+        }
+    }
+
     /// `expr` cast to a 64-bit integer (PostgreSQL sums `BIGINT` to `NUMERIC`).
     fn int8(self, expr: &str) -> String {
         match self {
@@ -22,10 +30,28 @@ impl Dialect {
     }
 }
 
-/// The dispatch columns, in the order the backends' `dispatch` decoders read them.
-pub(crate) const DISPATCH_COLS: &str = "id, account, campaign, channel, class, msisdn, operator,
-    content_ref, sender, segments, reserved_tiyn, accepted_at, not_before, state, state_at,
-    handed_off_at, handed_off_local, operator_ref, units, cost_tiyn";
+/// A dispatch's state, over [`DISPATCH_FROM`]: its handoff, unless a state at least as new was
+/// set on the row since (a handoff and a state at the same instant: the state was set after,
+/// since setting it deletes the handoffs up to that instant).
+macro_rules! dispatch_state {
+    () => {
+        "CASE WHEN h.at >= d.state_at THEN 'handed_off' ELSE d.state END"
+    };
+}
+pub(crate) const DISPATCH_STATE: &str = dispatch_state!();
+
+/// The dispatch rows (`d`) with their current handoffs (`h`).
+pub(crate) const DISPATCH_FROM: &str = "dispatches d LEFT JOIN handoffs h ON h.id = d.id";
+
+/// The dispatch columns over [`DISPATCH_FROM`], in the order the backends' `dispatch` decoders
+/// read them.
+pub(crate) const DISPATCH_COLS: &str = concat!(
+    "d.id, d.account, d.campaign, d.channel, d.class, d.msisdn, d.operator, d.content_ref,
+    d.sender, d.segments, d.reserved_tiyn, d.accepted_at, d.not_before, ",
+    dispatch_state!(),
+    ", CASE WHEN h.at >= d.state_at THEN h.at ELSE d.state_at END,
+    h.at, h.local, h.operator_ref, h.units, h.cost_tiyn"
+);
 
 /// How many columns [`DISPATCH_COLS`] names: the index of the first column after them.
 pub(crate) const DISPATCH_NCOLS: usize = 20;
@@ -48,6 +74,37 @@ pub(crate) const fn receipt_cols(d: Dialect) -> &'static str {
     }
 }
 
+/// A campaign's dispatches counted by state (the receipt's, else the dispatch's); parameter 1:
+/// the campaign.
+pub(crate) fn campaign_counts(d: Dialect) -> String {
+    let p1 = d.param(1);
+    format!(
+        "SELECT COALESCE(r.state, {DISPATCH_STATE}) AS s, COUNT(*)
+         FROM {DISPATCH_FROM} LEFT JOIN receipts r ON r.dispatch_id = d.id
+         WHERE d.campaign = {p1} GROUP BY s ORDER BY s"
+    )
+}
+
+/// The compliance history of a number, oldest first; parameters: the number, the account (or
+/// NULL for every account). The handoff is the dispatch's current one, else (a later state
+/// ended it) its receipt's.
+pub(crate) fn history(d: Dialect) -> String {
+    let (p1, p2) = (d.param(1), d.param(2));
+    let account = match d {
+        Dialect::Sqlite => p2,
+        Dialect::Postgres => format!("{p2}::text"),
+    };
+    format!(
+        "SELECT d.id, d.account, d.campaign, d.channel, d.class, d.operator, d.sender,
+                d.content_ref, d.accepted_at, COALESCE(h.at, r.handed_off_at),
+                COALESCE(h.local, r.handed_off_local), r.final_at, r.final_local,
+                COALESCE(r.state, {DISPATCH_STATE}), r.error, r.inside_window
+         FROM {DISPATCH_FROM} LEFT JOIN receipts r ON r.dispatch_id = d.id
+         WHERE d.msisdn = {p1} AND ({account} IS NULL OR d.account = {account})
+         ORDER BY d.accepted_at, d.id"
+    )
+}
+
 /// Every open dispatch, in id order: [`DISPATCH_COLS`], then at [`DISPATCH_NCOLS`] its debits
 /// so far (tiyn, positive) and at `DISPATCH_NCOLS + 1` its last billed attempt (0: none; the
 /// per-second debits, keyed past [`SECONDS_DEBIT_ATTEMPT_OFFSET`], are not attempts).
@@ -59,7 +116,7 @@ pub(crate) fn unfinished(d: Dialect) -> String {
             (SELECT {debited} FROM ledger l WHERE l.dispatch_id = d.id AND l.kind = 'debit'),
             (SELECT {attempt} FROM ledger l WHERE l.dispatch_id = d.id AND l.kind = 'debit'
                AND l.attempt < {SECONDS_DEBIT_ATTEMPT_OFFSET})
-         FROM dispatches d WHERE id IN (SELECT id FROM open_dispatches) ORDER BY id"
+         FROM {DISPATCH_FROM} WHERE d.id IN (SELECT id FROM open_dispatches) ORDER BY d.id"
     )
 }
 
@@ -69,6 +126,7 @@ mod tests {
 
     #[test]
     fn dispatch_ncols_counts_the_list() {
+        // Commas inside the CASE expressions: none.
         assert_eq!(DISPATCH_COLS.split(',').count(), DISPATCH_NCOLS);
     }
 

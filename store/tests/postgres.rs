@@ -106,7 +106,8 @@ async fn schema_version_has_one_row_per_migration_after_reopen() {
         rows,
         vec![
             (1, "0001_init.sql".to_string()),
-            (2, "0002_receipts_by_campaign.sql".to_string())
+            (2, "0002_receipts_by_campaign.sql".to_string()),
+            (3, "0003_handoffs.sql".to_string()),
         ]
     );
 }
@@ -144,4 +145,67 @@ async fn one_failing_write_does_not_fail_its_group() {
         "the failed write left nothing"
     );
     assert_eq!(s.unfinished().await.unwrap().len(), 20);
+}
+
+/// A schema-2 database (handoffs in the dispatch row) opened by this code: the current
+/// handoff moves to `handoffs`, an ended attempt's does not (as on SQLite).
+#[tokio::test]
+async fn schema_2_handoffs_move_to_their_table() {
+    let Some(db) = postgres().await else { return };
+    let (client, conn) = tokio_postgres::connect(&db.url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    client
+        .batch_execute(include_str!("../migrations/postgres/0001_init.sql"))
+        .await
+        .unwrap();
+    client
+        .batch_execute(include_str!(
+            "../migrations/postgres/0002_receipts_by_campaign.sql"
+        ))
+        .await
+        .unwrap();
+    let local = "2026-11-25T10:00:30+05:00";
+    client
+        .batch_execute(&format!(
+            "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL,
+                 applied_at TIMESTAMPTZ NOT NULL DEFAULT now());
+             INSERT INTO schema_version (version, name) VALUES (1, '0001_init.sql'),
+                 (2, '0002_receipts_by_campaign.sql');
+             INSERT INTO dispatches (id, account, campaign, channel, class, msisdn, operator,
+                 content_ref, sender, segments, reserved_tiyn, accepted_at, not_before, state,
+                 state_at, handed_off_at, handed_off_local, operator_ref, units, cost_tiyn)
+             VALUES (1, 'acme', 7, 'sms', 'service', 77010000001, 'beeline', 'hello 1',
+                     'SENDBOX', 1, 1500, '{t0}', NULL, 'handed_off', '{t30}', '{t30}',
+                     '{local}', 'msg-1', 1, 1200),
+                    (2, 'acme', 7, 'sms', 'service', 77010000002, 'beeline', 'hello 2',
+                     'SENDBOX', 1, 1500, '{t0}', NULL, 'queued', '{t25}', '{t20}',
+                     '{local}', 'msg-2', 1, 1200);
+             INSERT INTO open_dispatches VALUES (1), (2);",
+            t0 = common::t(0),
+            t20 = common::t(20),
+            t25 = common::t(25),
+            t30 = common::t(30),
+        ))
+        .await
+        .unwrap();
+
+    let s = db.open().await;
+    let one = s.dispatch(1).await.unwrap().unwrap();
+    assert_eq!(one.row.state, sendbox_store::DispatchState::HandedOff);
+    assert_eq!(one.state_at, common::t(30));
+    let h = one
+        .handoff
+        .expect("the current handoff survives the migration");
+    assert_eq!(
+        (h.at_utc, h.at_local.as_str(), h.operator_ref.as_str()),
+        (common::t(30), local, "msg-1")
+    );
+    let two = s.dispatch(2).await.unwrap().unwrap();
+    assert_eq!(
+        (two.row.state, two.state_at, two.handoff),
+        (sendbox_store::DispatchState::Queued, common::t(25), None)
+    );
+    s.close().await.unwrap();
 }

@@ -45,13 +45,83 @@ async fn schema_version_has_one_row_per_migration_after_reopen() {
         rows,
         vec![
             (1, "0001_init.sql".to_string()),
-            (2, "0002_receipts_by_campaign.sql".to_string())
+            (2, "0002_receipts_by_campaign.sql".to_string()),
+            (3, "0003_handoffs.sql".to_string())
         ]
     );
     let mode: String = conn
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
         .unwrap();
     assert_eq!(mode, "wal");
+}
+
+/// A schema-2 database (handoffs in the dispatch row) opened by this code: the current
+/// handoff moves to `handoffs`, an ended attempt's does not, and both dispatches read as before.
+#[tokio::test]
+async fn schema_2_handoffs_move_to_their_table() {
+    let db = sqlite().await.unwrap();
+    let path = db.url.strip_prefix("sqlite:").unwrap();
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.execute_batch(include_str!("../migrations/sqlite/0001_init.sql"))
+        .unwrap();
+    conn.execute_batch(include_str!(
+        "../migrations/sqlite/0002_receipts_by_campaign.sql"
+    ))
+    .unwrap();
+    // As schema 2 left them: dispatch 1 with the operator since t(30); dispatch 2 handed off
+    // at t(20), that attempt ended at t(25).
+    let (t0, local) = (1_795_582_800_000_000_i64, "2026-11-25T10:00:30+05:00");
+    conn.execute_batch(&format!(
+        "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL,
+             applied_at TEXT NOT NULL);
+         INSERT INTO schema_version VALUES (1, '0001_init.sql', 'then'),
+             (2, '0002_receipts_by_campaign.sql', 'then');
+         INSERT INTO dispatches (id, account, campaign, channel, class, msisdn, operator,
+             content_ref, sender, segments, reserved_tiyn, accepted_at, not_before, state,
+             state_at, handed_off_at, handed_off_local, operator_ref, units, cost_tiyn)
+         VALUES (1, 'acme', 7, 'sms', 'service', 77010000001, 'beeline', 'hello 1', 'SENDBOX',
+                 1, 1500, {t0}, NULL, 'handed_off', {t30}, {t30}, '{local}', 'msg-1', 1, 1200),
+                (2, 'acme', 7, 'sms', 'service', 77010000002, 'beeline', 'hello 2', 'SENDBOX',
+                 1, 1500, {t0}, NULL, 'queued', {t25}, {t20}, '{local}', 'msg-2', 1, 1200);
+         INSERT INTO open_dispatches VALUES (1), (2);",
+        t20 = t0 + 20_000_000,
+        t25 = t0 + 25_000_000,
+        t30 = t0 + 30_000_000,
+    ))
+    .unwrap();
+    drop(conn);
+
+    let s = db.open().await;
+    let one = s.dispatch(1).await.unwrap().unwrap();
+    assert_eq!(one.row.state, sendbox_store::DispatchState::HandedOff);
+    assert_eq!(one.state_at, common::t(30));
+    let h = one
+        .handoff
+        .expect("the current handoff survives the migration");
+    assert_eq!(
+        (
+            h.at_utc,
+            h.at_local.as_str(),
+            h.operator_ref.as_str(),
+            h.units,
+            h.cost_tiyn
+        ),
+        (common::t(30), local, "msg-1", 1, 1200)
+    );
+    let two = s.dispatch(2).await.unwrap().unwrap();
+    assert_eq!(
+        (two.row.state, two.state_at, two.handoff),
+        (sendbox_store::DispatchState::Queued, common::t(25), None)
+    );
+    let open: Vec<_> = s
+        .unfinished()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| (u.row.id, u.handoff.is_some()))
+        .collect();
+    assert_eq!(open, vec![(1, true), (2, false)]);
+    s.close().await.unwrap();
 }
 
 #[tokio::test]

@@ -29,20 +29,29 @@ const INSERT_DISPATCHES: &str =
     INSERT INTO open_dispatches (id) SELECT id FROM ins
     WHERE NOT EXISTS (SELECT 1 FROM receipts r WHERE r.dispatch_id = ins.id)";
 
-const HANDED_OFF: &str = "UPDATE dispatches d SET
-    state = CASE WHEN d.state_at > u.at THEN d.state ELSE 'handed_off' END,
-    state_at = CASE WHEN d.state_at > u.at THEN d.state_at ELSE u.at END,
-    handed_off_at = u.at, handed_off_local = u.local, operator_ref = u.oref, units = u.units,
-    cost_tiyn = u.cost
-    FROM unnest($1::int8[], $2::timestamptz[], $3::text[], $4::text[], $5::int8[], $6::int8[])
-        AS u(id, at, local, oref, units, cost)
-    WHERE d.id = u.id";
+// The newest handoff of a dispatch is its current one.
+const HANDED_OFF: &str = "INSERT INTO handoffs (id, at, local, operator_ref, units, cost_tiyn)
+    SELECT * FROM unnest($1::int8[], $2::timestamptz[], $3::text[], $4::text[], $5::int8[],
+        $6::int8[])
+    ON CONFLICT (id) DO UPDATE SET at = excluded.at, local = excluded.local,
+        operator_ref = excluded.operator_ref, units = excluded.units,
+        cost_tiyn = excluded.cost_tiyn
+    WHERE excluded.at >= handoffs.at";
 
-const UPDATE_STATES: &str = "UPDATE dispatches d SET state = u.state, state_at = u.at,
-    not_before = COALESCE(u.not_before, d.not_before)
-    FROM unnest($1::int8[], $2::text[], $3::timestamptz[], $4::timestamptz[])
+// A state set by a later event than the row's state and the handoff wins, and ends the
+// handoff it follows (the dispatch is no longer with the operator). Both statements see the
+// handoffs as they were before this one.
+const UPDATE_STATES: &str = "WITH u AS (
+    SELECT * FROM unnest($1::int8[], $2::text[], $3::timestamptz[], $4::timestamptz[])
         AS u(id, state, at, not_before)
-    WHERE d.id = u.id AND d.state_at <= u.at";
+), updated AS (
+    UPDATE dispatches d SET state = u.state, state_at = u.at,
+        not_before = COALESCE(u.not_before, d.not_before)
+    FROM u
+    WHERE d.id = u.id AND d.state_at <= u.at
+    AND NOT EXISTS (SELECT 1 FROM handoffs h WHERE h.id = u.id AND h.at > u.at)
+)
+DELETE FROM handoffs h USING u WHERE h.id = u.id AND h.at <= u.at";
 
 const INSERT_RECEIPTS: &str = "WITH ins AS (
     INSERT INTO receipts (dispatch_id, account, campaign, operator, channel, msisdn, state,

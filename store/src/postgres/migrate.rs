@@ -17,6 +17,11 @@ pub(crate) const MIGRATIONS: &[(u32, &str, &str)] = &[
         "0002_receipts_by_campaign.sql",
         include_str!("../../migrations/postgres/0002_receipts_by_campaign.sql"),
     ),
+    (
+        3,
+        "0003_handoffs.sql",
+        include_str!("../../migrations/postgres/0003_handoffs.sql"),
+    ),
 ];
 
 /// Bring the schema (the first schema in `search_path`) up to date.

@@ -3,7 +3,7 @@
 use super::types::Ts;
 use crate::StoreError;
 use crate::model::*;
-use crate::sql::{self, DISPATCH_COLS, Dialect};
+use crate::sql::{self, DISPATCH_COLS, DISPATCH_FROM, Dialect};
 use crate::time::almaty_local;
 use crate::validate as v;
 use deadpool_postgres::Client;
@@ -85,6 +85,8 @@ fn dispatch(r: &Row) -> Result<(DispatchRow, jiff::Timestamp, Option<Handoff>), 
         }),
         None => None,
     };
+    // A handoff older than the dispatch's state is over (a late report of an ended attempt).
+    let handoff = handoff.filter(|_| row.state == DispatchState::HandedOff);
     Ok((row, ts(r, 14)?, handoff))
 }
 
@@ -148,7 +150,7 @@ pub(crate) async fn dispatch_view(c: &Client, id: u64) -> Result<Option<Dispatch
     let Ok(id) = i64::try_from(id) else {
         return Ok(None);
     };
-    let sql = format!("SELECT {DISPATCH_COLS} FROM dispatches WHERE id = $1");
+    let sql = format!("SELECT {DISPATCH_COLS} FROM {DISPATCH_FROM} WHERE d.id = $1");
     let Some(r) = query(c, &sql, &[&id]).await?.into_iter().next() else {
         return Ok(None);
     };
@@ -200,10 +202,7 @@ pub(crate) async fn campaign_counts(
 ) -> Result<Vec<StateCount>, StoreError> {
     let rows = query(
         c,
-        "SELECT COALESCE(r.state, d.state) AS s,
-                COUNT(*)
-         FROM dispatches d LEFT JOIN receipts r ON r.dispatch_id = d.id
-         WHERE d.campaign = $1 GROUP BY s ORDER BY s",
+        &sql::campaign_counts(Dialect::Postgres),
         &[&(campaign as i64)],
     )
     .await?;
@@ -224,12 +223,7 @@ pub(crate) async fn history(
 ) -> Result<Vec<HistoryRow>, StoreError> {
     let rows = query(
         c,
-        "SELECT d.id, d.account, d.campaign, d.channel, d.class, d.operator, d.sender,
-                d.content_ref, d.accepted_at, d.handed_off_at, d.handed_off_local,
-                r.final_at, r.final_local, COALESCE(r.state, d.state), r.error, r.inside_window
-         FROM dispatches d LEFT JOIN receipts r ON r.dispatch_id = d.id
-         WHERE d.msisdn = $1 AND ($2::text IS NULL OR d.account = $2)
-         ORDER BY d.accepted_at, d.id",
+        &sql::history(Dialect::Postgres),
         &[&(msisdn as i64), &account],
     )
     .await?;

@@ -5,18 +5,17 @@ use crate::model::{WriteOp, WriteResult};
 use crate::time::to_micros;
 use rusqlite::{CachedStatement, Connection, params};
 
-use super::batch::{Pending, flush, flush_accepts};
+use super::batch::{Pending, flush, flush_accepts_and_handoffs};
 
-// A state set by a later event wins. (Once a receipt exists, reads ignore this column.)
+// A state set by a later event than the row's state and the handoff wins. (Once a receipt
+// exists, reads ignore this column.)
 static UPDATE_STATE: &str = "UPDATE dispatches SET state = ?2, state_at = ?3,
     not_before = COALESCE(?4, not_before)
-    WHERE id = ?1 AND state_at <= ?3";
+    WHERE id = ?1 AND state_at <= ?3
+    AND NOT EXISTS (SELECT 1 FROM handoffs WHERE id = ?1 AND at > ?3)";
 
-static HANDED_OFF: &str = "UPDATE dispatches SET
-    state = CASE WHEN state_at > ?2 THEN state ELSE 'handed_off' END,
-    state_at = CASE WHEN state_at > ?2 THEN state_at ELSE ?2 END,
-    handed_off_at = ?2, handed_off_local = ?3, operator_ref = ?4, units = ?5, cost_tiyn = ?6
-    WHERE id = ?1";
+// ... and ends the handoff it follows (the dispatch is no longer with the operator).
+static END_HANDOFF: &str = "DELETE FROM handoffs WHERE id = ?1 AND at <= ?2";
 
 static INSERT_FEEDBACK: &str = "INSERT INTO feedback (account, msisdn, dispatch_id, kind, body, at)
     VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
@@ -72,7 +71,8 @@ impl<'c> Statements<'c> {
 ///
 /// Accepted dispatches, receipts and ledger entries are gathered and inserted many rows per
 /// statement (see [`super::batch`]), with the same outcome as applying every op in turn:
-/// - every other op reads or updates dispatch rows, so gathered accepts are written first;
+/// - every other op reads or updates dispatch rows or handoffs, so gathered accepts and
+///   handoffs are written first;
 /// - nothing reads receipts or the ledger except an accept's open-row check, and an accept
 ///   and a receipt of one dispatch leave it closed in either order;
 /// - the rest is written at the end.
@@ -84,8 +84,9 @@ pub(crate) fn apply(st: &mut Statements<'_>, ops: &[WriteOp]) -> Result<WriteRes
             WriteOp::Final(r) => pending.receipts.push(r),
             WriteOp::Ledger(l) => pending.ledger.push(l),
             WriteOp::AcceptDispatch(d) => pending.accepts.push(d),
+            WriteOp::HandedOff { id, handoff } => pending.handoffs.push((*id, handoff)),
             other => {
-                flush_accepts(st, &mut pending)?;
+                flush_accepts_and_handoffs(st, &mut pending)?;
                 apply_unbatched(st, other)?;
             }
         }
@@ -98,29 +99,24 @@ pub(crate) fn apply(st: &mut Statements<'_>, ops: &[WriteOp]) -> Result<WriteRes
 fn apply_unbatched(st: &mut Statements<'_>, op: &WriteOp) -> Result<(), StoreError> {
     match op {
         // Gathered by `apply`.
-        WriteOp::Final(_) | WriteOp::Ledger(_) | WriteOp::AcceptDispatch(_) => {}
+        WriteOp::Final(_)
+        | WriteOp::Ledger(_)
+        | WriteOp::AcceptDispatch(_)
+        | WriteOp::HandedOff { .. } => {}
         WriteOp::UpdateState {
             id,
             state,
             at,
             not_before,
         } => {
+            let at = to_micros(*at);
             st.get(UPDATE_STATE)?.execute(params![
                 *id as i64,
                 state.as_str(),
-                to_micros(*at),
+                at,
                 not_before.map(to_micros)
             ])?;
-        }
-        WriteOp::HandedOff { id, handoff: h } => {
-            st.get(HANDED_OFF)?.execute(params![
-                *id as i64,
-                to_micros(h.at_utc),
-                h.at_local,
-                h.operator_ref,
-                h.units,
-                h.cost_tiyn,
-            ])?;
+            st.get(END_HANDOFF)?.execute(params![*id as i64, at])?;
         }
         WriteOp::Feedback(f) => {
             st.get(INSERT_FEEDBACK)?.execute(params![

@@ -1,10 +1,12 @@
-//! Accepted dispatches, receipts and ledger entries, many rows per `INSERT` statement.
+//! Accepted dispatches, handoffs, receipts and ledger entries, many rows per `INSERT`
+//! statement.
 //!
-//! Every SMS adds a dispatch row, a receipt and a ledger debit. Executing a statement per row
-//! costs about as much again as the row itself (binding, stepping, resetting, opening
-//! cursors): on this schema a 1-row receipt insert measured 3.1 µs of CPU and a 32-row one
-//! 2.0 µs per row, the ledger debit 2.2 µs against 1.1 µs. So rows are inserted [`ROWS`] at a
-//! time, the remainder one at a time, with the same `INSERT OR IGNORE` outcome as row by row:
+//! Every SMS adds a dispatch row, a handoff, a receipt and a ledger debit. Executing a
+//! statement per row costs about as much again as the row itself (binding, stepping,
+//! resetting, opening cursors): on this schema a 1-row receipt insert measured 3.1 µs of CPU
+//! and a 32-row one 2.0 µs per row, the ledger debit 2.2 µs against 1.1 µs. So rows are
+//! inserted [`ROWS`] at a time, the remainder one at a time, with the same outcome as row by
+//! row (a handoff replaces an older one of its dispatch; the rest are `INSERT OR IGNORE`):
 //!
 //! - The statement's change count says how many rows were new. When it is every row (the
 //!   usual case) nothing more is read; when some were ignored (a receipt or debit written
@@ -17,7 +19,7 @@
 
 use super::apply::Statements;
 use crate::StoreError;
-use crate::model::{DispatchRow, LedgerKey, LedgerRow, ReceiptRow, WriteResult};
+use crate::model::{DispatchRow, Handoff, LedgerKey, LedgerRow, ReceiptRow, WriteResult};
 use crate::time::to_micros;
 use rusqlite::{CachedStatement, ToSql};
 use std::collections::HashMap;
@@ -77,6 +79,18 @@ static OPEN: LazyLock<Sql> = LazyLock::new(|| {
         "INSERT OR IGNORE INTO open_dispatches (id) SELECT column1 FROM (VALUES ",
         1,
         ") WHERE NOT EXISTS (SELECT 1 FROM receipts WHERE receipts.dispatch_id = column1)",
+    )
+});
+
+// The newest handoff of a dispatch is its current one.
+const HANDOFF_COLUMNS: usize = 6;
+static UPSERT_HANDOFF: LazyLock<Sql> = LazyLock::new(|| {
+    Sql::values(
+        "INSERT INTO handoffs (id, at, local, operator_ref, units, cost_tiyn) VALUES ",
+        HANDOFF_COLUMNS,
+        " ON CONFLICT (id) DO UPDATE SET at = excluded.at, local = excluded.local,
+        operator_ref = excluded.operator_ref, units = excluded.units,
+        cost_tiyn = excluded.cost_tiyn WHERE excluded.at >= handoffs.at",
     )
 });
 
@@ -141,6 +155,7 @@ fn bind_id(stmt: &mut CachedStatement<'_>, base: usize, id: &u64) -> Result<(), 
 #[derive(Default)]
 pub(crate) struct Pending<'o> {
     pub(crate) accepts: Vec<&'o DispatchRow>,
+    pub(crate) handoffs: Vec<(u64, &'o Handoff)>,
     pub(crate) receipts: Vec<&'o ReceiptRow>,
     pub(crate) ledger: Vec<&'o LedgerRow>,
 }
@@ -152,7 +167,7 @@ pub(crate) fn flush(
     pending: &mut Pending<'_>,
     result: &mut WriteResult,
 ) -> Result<(), StoreError> {
-    flush_accepts(st, pending)?;
+    flush_accepts_and_handoffs(st, pending)?;
     if !pending.receipts.is_empty() {
         write_receipts(st, &pending.receipts, result)?;
         pending.receipts.clear();
@@ -164,14 +179,11 @@ pub(crate) fn flush(
     Ok(())
 }
 
-/// Write the gathered accepted dispatches.
-pub(crate) fn flush_accepts(
+/// Write the gathered accepted dispatches, then the gathered handoffs.
+pub(crate) fn flush_accepts_and_handoffs(
     st: &mut Statements<'_>,
     pending: &mut Pending<'_>,
 ) -> Result<(), StoreError> {
-    if pending.accepts.is_empty() {
-        return Ok(());
-    }
     for chunk in chunks(&pending.accepts) {
         run(st, &INSERT_DISPATCH, chunk, DISPATCH_COLUMNS, |s, b, d| {
             bind_dispatch(s, b, d)
@@ -179,6 +191,23 @@ pub(crate) fn flush_accepts(
         run(st, &OPEN, chunk, 1, |s, b, d| bind_id(s, b, &d.id))?;
     }
     pending.accepts.clear();
+    for chunk in chunks(&pending.handoffs) {
+        run(
+            st,
+            &UPSERT_HANDOFF,
+            chunk,
+            HANDOFF_COLUMNS,
+            |s, b, (id, h)| {
+                bind(s, b + 1, *id as i64)?;
+                bind(s, b + 2, to_micros(h.at_utc))?;
+                bind(s, b + 3, &h.at_local)?;
+                bind(s, b + 4, &h.operator_ref)?;
+                bind(s, b + 5, h.units)?;
+                bind(s, b + 6, h.cost_tiyn)
+            },
+        )?;
+    }
+    pending.handoffs.clear();
     Ok(())
 }
 

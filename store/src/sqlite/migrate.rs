@@ -16,6 +16,11 @@ pub(crate) const MIGRATIONS: &[(u32, &str, &str)] = &[
         "0002_receipts_by_campaign.sql",
         include_str!("../../migrations/sqlite/0002_receipts_by_campaign.sql"),
     ),
+    (
+        3,
+        "0003_handoffs.sql",
+        include_str!("../../migrations/sqlite/0003_handoffs.sql"),
+    ),
 ];
 
 /// Bring the schema up to date; a no-op on an up-to-date database.

@@ -2,7 +2,7 @@
 
 use crate::StoreError;
 use crate::model::*;
-use crate::sql::{self, DISPATCH_COLS, Dialect};
+use crate::sql::{self, DISPATCH_COLS, DISPATCH_FROM, Dialect};
 use crate::time::{almaty_local, from_micros};
 use crate::validate as v;
 use rusqlite::{Connection, OptionalExtension, Row, params};
@@ -85,6 +85,8 @@ fn dispatch(r: &Row<'_>) -> Result<(DispatchRow, i64, Option<Handoff>), StoreErr
         }),
         None => None,
     };
+    // A handoff older than the dispatch's state is over (a late report of an ended attempt).
+    let handoff = handoff.filter(|_| row.state == DispatchState::HandedOff);
     Ok((row, r.get(14)?, handoff))
 }
 
@@ -142,7 +144,7 @@ pub(crate) fn dispatch_view(
         return Ok(None);
     };
     let mut s = conn.prepare_cached(&format!(
-        "SELECT {DISPATCH_COLS} FROM dispatches WHERE id = ?1"
+        "SELECT {DISPATCH_COLS} FROM {DISPATCH_FROM} WHERE d.id = ?1"
     ))?;
     let Some(found) = s.query_row([id], |r| Ok(dispatch(r))).optional()? else {
         return Ok(None);
@@ -194,12 +196,7 @@ pub(crate) fn campaign_counts(
     conn: &Connection,
     campaign: u64,
 ) -> Result<Vec<StateCount>, StoreError> {
-    let mut s = conn.prepare_cached(
-        "SELECT COALESCE(r.state, d.state) AS s,
-                COUNT(*)
-         FROM dispatches d LEFT JOIN receipts r ON r.dispatch_id = d.id
-         WHERE d.campaign = ?1 GROUP BY s ORDER BY s",
-    )?;
+    let mut s = conn.prepare_cached(&sql::campaign_counts(Dialect::Sqlite))?;
     collect(s.query_map([campaign as i64], |r| {
         Ok(try_row(|| {
             Ok(StateCount {
@@ -215,14 +212,7 @@ pub(crate) fn history(
     msisdn: u64,
     account: Option<&str>,
 ) -> Result<Vec<HistoryRow>, StoreError> {
-    let mut s = conn.prepare_cached(
-        "SELECT d.id, d.account, d.campaign, d.channel, d.class, d.operator, d.sender,
-                d.content_ref, d.accepted_at, d.handed_off_at, d.handed_off_local,
-                r.final_at, r.final_local, COALESCE(r.state, d.state), r.error, r.inside_window
-         FROM dispatches d LEFT JOIN receipts r ON r.dispatch_id = d.id
-         WHERE d.msisdn = ?1 AND (?2 IS NULL OR d.account = ?2)
-         ORDER BY d.accepted_at, d.id",
-    )?;
+    let mut s = conn.prepare_cached(&sql::history(Dialect::Sqlite))?;
     collect(s.query_map(params![msisdn as i64, account], |r| {
         Ok(try_row(|| {
             let accepted_at = from_micros(r.get(8)?)?;

@@ -107,6 +107,7 @@ macro_rules! suite {
             concurrent_writers_lose_nothing,
             migrations_are_idempotent_on_reopen,
             stale_state_updates_are_ignored,
+            handoffs_and_states_order_by_time_then_by_write,
             balances_sum_the_ledger_per_account,
             invalid_write_stores_nothing,
             feedback_links_to_the_last_dispatch,

@@ -194,6 +194,57 @@ pub async fn stale_state_updates_are_ignored(db: &Db) {
     assert_eq!(v.state_at, t(30));
 }
 
+/// A handoff and a state at the same instant: the one written later wins (in separate
+/// writes; inside one write PostgreSQL orders handoffs before states). A handoff older than
+/// the dispatch's state is kept out of its view.
+pub async fn handoffs_and_states_order_by_time_then_by_write(db: &Db) {
+    let s = db.open().await;
+    s.write(vec![AcceptDispatch(dispatch(1, "acme", 77010000001))])
+        .await
+        .unwrap();
+    let view = |s: &std::sync::Arc<dyn sendbox_store::Store>| {
+        let s = s.clone();
+        async move {
+            let v = s.dispatch(1).await.unwrap().unwrap();
+            (v.row.state, v.state_at, v.handoff.map(|h| h.at_utc))
+        }
+    };
+    let state = |at| UpdateState {
+        id: 1,
+        state: DispatchState::Queued,
+        at,
+        not_before: None,
+    };
+    let handed = |at| HandedOff {
+        id: 1,
+        handoff: handoff(at),
+    };
+    s.write(vec![state(t(10))]).await.unwrap();
+    s.write(vec![handed(t(10))]).await.unwrap();
+    assert_eq!(
+        view(&s).await,
+        (DispatchState::HandedOff, t(10), Some(t(10)))
+    );
+    s.write(vec![state(t(10))]).await.unwrap();
+    assert_eq!(view(&s).await, (DispatchState::Queued, t(10), None));
+    // The next attempt is handed off; its end is reported, then a stale handoff arrives.
+    s.write(vec![handed(t(20))]).await.unwrap();
+    s.write(vec![state(t(30))]).await.unwrap();
+    s.write(vec![handed(t(25))]).await.unwrap();
+    assert_eq!(view(&s).await, (DispatchState::Queued, t(30), None));
+    s.write(vec![handed(t(40)), handed(t(35))]).await.unwrap();
+    assert_eq!(
+        view(&s).await,
+        (DispatchState::HandedOff, t(40), Some(t(40))),
+        "the newest handoff is the current one"
+    );
+    let h = s.history(77010000001, None).await.unwrap();
+    assert_eq!(
+        (h[0].result.as_str(), h[0].handed_off_at),
+        ("handed_off", Some(t(40)))
+    );
+}
+
 pub async fn feedback_links_to_the_last_dispatch(db: &Db) {
     let s = db.open().await;
     let n = 77015550000;
