@@ -181,8 +181,8 @@ fn cpu_accounted(rt: &Runtime, name: &str, store: &Arc<dyn Store>) {
 }
 
 /// An SMS's whole life in the store, as the engine writes it: dispatches accepted in API
-/// batches of 10,000, then the records writer's batches holding, per dispatch, the handoff (the
-/// dispatch row updated plus the ledger debit) and the final receipt. Prints the store's CPU per
+/// batches of 10,000, then the records writer's batches holding, per dispatch, the handoff (a
+/// `handoffs` row plus the ledger debit) and the final receipt. Prints the store's CPU per
 /// SMS (this process plus PostgreSQL's), the figure the SMS load test's store has to beat.
 fn lifecycle_cpu(rt: &Runtime, name: &str, store: &Arc<dyn Store>) {
     const ACCEPT_BATCH: usize = 10_000;

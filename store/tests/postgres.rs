@@ -147,8 +147,8 @@ async fn one_failing_write_does_not_fail_its_group() {
     assert_eq!(s.unfinished().await.unwrap().len(), 20);
 }
 
-/// A schema-2 database (handoffs in the dispatch row) opened by this code: the current
-/// handoff moves to `handoffs`, an ended attempt's does not (as on SQLite).
+/// A schema-2 database (handoffs in the dispatch row) opened by this code: both dispatches
+/// read as before from the old columns, and new handoffs and states apply over them.
 #[tokio::test]
 async fn schema_2_handoffs_move_to_their_table() {
     let Some(db) = postgres().await else { return };
@@ -197,7 +197,7 @@ async fn schema_2_handoffs_move_to_their_table() {
     assert_eq!(one.state_at, common::t(30));
     let h = one
         .handoff
-        .expect("the current handoff survives the migration");
+        .expect("the handoff written before the migration");
     assert_eq!(
         (h.at_utc, h.at_local.as_str(), h.operator_ref.as_str()),
         (common::t(30), local, "msg-1")
@@ -207,5 +207,28 @@ async fn schema_2_handoffs_move_to_their_table() {
         (two.row.state, two.state_at, two.handoff),
         (sendbox_store::DispatchState::Queued, common::t(25), None)
     );
+    // Dispatch 1's attempt ends, a stale report is ignored, the next attempt is handed off.
+    let queued = |at| UpdateState {
+        id: 1,
+        state: sendbox_store::DispatchState::Queued,
+        at,
+        not_before: None,
+    };
+    s.write(vec![queued(common::t(40))]).await.unwrap();
+    s.write(vec![queued(common::t(35))]).await.unwrap();
+    let one = s.dispatch(1).await.unwrap().unwrap();
+    assert_eq!(
+        (one.row.state, one.state_at, one.handoff.is_none()),
+        (sendbox_store::DispatchState::Queued, common::t(40), true)
+    );
+    s.write(vec![HandedOff {
+        id: 1,
+        handoff: common::handoff(common::t(50)),
+    }])
+    .await
+    .unwrap();
+    let one = s.dispatch(1).await.unwrap().unwrap();
+    assert_eq!(one.row.state, sendbox_store::DispatchState::HandedOff);
+    assert_eq!(one.handoff, Some(common::handoff(common::t(50))));
     s.close().await.unwrap();
 }

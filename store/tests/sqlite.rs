@@ -55,8 +55,8 @@ async fn schema_version_has_one_row_per_migration_after_reopen() {
     assert_eq!(mode, "wal");
 }
 
-/// A schema-2 database (handoffs in the dispatch row) opened by this code: the current
-/// handoff moves to `handoffs`, an ended attempt's does not, and both dispatches read as before.
+/// A schema-2 database (handoffs in the dispatch row) opened by this code: both dispatches
+/// read as before from the old columns, and new handoffs and states apply over them.
 #[tokio::test]
 async fn schema_2_handoffs_move_to_their_table() {
     let db = sqlite().await.unwrap();
@@ -97,7 +97,7 @@ async fn schema_2_handoffs_move_to_their_table() {
     assert_eq!(one.state_at, common::t(30));
     let h = one
         .handoff
-        .expect("the current handoff survives the migration");
+        .expect("the handoff written before the migration");
     assert_eq!(
         (
             h.at_utc,
@@ -121,6 +121,30 @@ async fn schema_2_handoffs_move_to_their_table() {
         .map(|u| (u.row.id, u.handoff.is_some()))
         .collect();
     assert_eq!(open, vec![(1, true), (2, false)]);
+    // Dispatch 1's attempt ends, a stale report is ignored, the next attempt is handed off.
+    use sendbox_store::WriteOp::{HandedOff, UpdateState};
+    let queued = |at| UpdateState {
+        id: 1,
+        state: sendbox_store::DispatchState::Queued,
+        at,
+        not_before: None,
+    };
+    s.write(vec![queued(common::t(40))]).await.unwrap();
+    s.write(vec![queued(common::t(35))]).await.unwrap();
+    let one = s.dispatch(1).await.unwrap().unwrap();
+    assert_eq!(
+        (one.row.state, one.state_at, one.handoff.is_none()),
+        (sendbox_store::DispatchState::Queued, common::t(40), true)
+    );
+    s.write(vec![HandedOff {
+        id: 1,
+        handoff: common::handoff(common::t(50)),
+    }])
+    .await
+    .unwrap();
+    let one = s.dispatch(1).await.unwrap().unwrap();
+    assert_eq!(one.row.state, sendbox_store::DispatchState::HandedOff);
+    assert_eq!(one.handoff, Some(common::handoff(common::t(50))));
     s.close().await.unwrap();
 }
 
