@@ -64,10 +64,10 @@ pub struct Core {
     pub sink: RecordSink,
     deferrals: OnceLock<Deferrals>,
     paused: Vec<Mutex<Vec<Ready>>>,
-    inflight: DashMap<u64, InFlight>,
+    inflight: DashMap<u64, InFlight, foldhash::fast::RandomState>,
     /// Voice: what earlier attempts of a dispatch cost (each attempt is billed at its INVITE),
     /// so the final receipt carries the dispatch's whole cost.
-    earlier_attempts: DashMap<u64, i64>,
+    earlier_attempts: DashMap<u64, i64, foldhash::fast::RandomState>,
     /// Whether links were last told to hold new dispatches, and how often that began since
     /// it was last logged (at most every [`HOLD_LOG_EVERY`]: under sustained overload it
     /// begins and ends with every store commit).
@@ -107,8 +107,8 @@ impl Core {
             sink,
             deferrals: OnceLock::new(),
             paused: (0..accounts).map(|_| Mutex::new(Vec::new())).collect(),
-            inflight: DashMap::new(),
-            earlier_attempts: DashMap::new(),
+            inflight: DashMap::default(),
+            earlier_attempts: DashMap::default(),
             holding: std::sync::atomic::AtomicBool::new(false),
             holds: Mutex::new((0, None)),
             voice_retry,

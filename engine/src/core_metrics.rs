@@ -28,7 +28,7 @@ struct LinkHandles {
     debited: Counter,
     /// By result and error class: registered on first use, so only outcomes that happened
     /// become series.
-    finals: DashMap<(FinalState, &'static str), Counter>,
+    finals: DashMap<(FinalState, &'static str), Counter, foldhash::fast::RandomState>,
 }
 
 impl std::fmt::Debug for LinkHandles {
@@ -47,7 +47,7 @@ impl LinkHandles {
         LinkHandles {
             handed_off: metrics::counter!(m::HANDED_OFF, "operator" => op.clone(), "channel" => ch),
             debited: metrics::counter!(m::DEBITED, "operator" => op, "channel" => ch),
-            finals: DashMap::new(),
+            finals: DashMap::default(),
             operator,
             channel,
         }

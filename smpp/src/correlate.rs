@@ -20,8 +20,9 @@
 //! ```
 
 use crate::dlr::{MsgKey, Stat};
+use foldhash::{HashMap, HashMapExt};
 use sendbox_dispatch::{FinalState, Ready};
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::time::Duration;
 use tokio::time::Instant;
 

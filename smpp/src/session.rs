@@ -19,10 +19,11 @@
 use crate::frame::{FrameItem, Framer, Header};
 use crate::pdu::{self, Body, SubmitSm, cmd, status};
 use bytes::{Bytes, BytesMut};
+use foldhash::{HashMap, HashMapExt};
 use rusmpp::pdus::{BindReceiver, BindTransceiver, BindTransmitter};
 use rusmpp::tokio_codec::CommandCodec;
 use rusmpp::{Command, CommandStatus, Pdu};
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use tokio::time::Instant;
 use tokio_util::codec::Encoder;
 
