@@ -30,14 +30,16 @@ impl Dialect {
     }
 }
 
-/// A dispatch's state, over [`DISPATCH_FROM`]: its handoff, unless a state at least as new was
-/// set on the row since (a handoff and a state at the same instant: the state was set after,
-/// since setting it deletes the handoffs up to that instant).
+// The text of [`DISPATCH_STATE`], for `concat!`.
 macro_rules! dispatch_state {
     () => {
         "CASE WHEN h.at >= d.state_at THEN 'handed_off' ELSE d.state END"
     };
 }
+
+/// A dispatch's state, over [`DISPATCH_FROM`]: its handoff, unless a state at least as new was
+/// set on the row since (a handoff and a state at the same instant: the state was set after,
+/// since setting it deletes the handoffs up to that instant).
 pub(crate) const DISPATCH_STATE: &str = dispatch_state!();
 
 /// The dispatch rows (`d`) with their current handoffs (`h`).
@@ -89,8 +91,8 @@ pub(crate) fn campaign_counts(d: Dialect) -> String {
 }
 
 /// The compliance history of a number, oldest first; parameters: the number, the account (or
-/// NULL for every account). The handoff is the dispatch's current one, else (a later state
-/// ended it) its receipt's.
+/// NULL for every account). The handoff is the dispatch's current one (in `handoffs`, or in
+/// the row before schema 3), else (a later state ended it) its receipt's.
 pub(crate) fn history(d: Dialect) -> String {
     let (p1, p2) = (d.param(1), d.param(2));
     let account = match d {
@@ -99,9 +101,11 @@ pub(crate) fn history(d: Dialect) -> String {
     };
     format!(
         "SELECT d.id, d.account, d.campaign, d.channel, d.class, d.operator, d.sender,
-                d.content_ref, d.accepted_at, COALESCE(h.at, d.handed_off_at, r.handed_off_at),
-                COALESCE(h.local, d.handed_off_local, r.handed_off_local), r.final_at, r.final_local,
-                COALESCE(r.state, {DISPATCH_STATE}), r.error, r.inside_window
+                d.content_ref, d.accepted_at,
+                COALESCE(h.at, d.handed_off_at, r.handed_off_at),
+                COALESCE(h.local, d.handed_off_local, r.handed_off_local),
+                r.final_at, r.final_local, COALESCE(r.state, {DISPATCH_STATE}), r.error,
+                r.inside_window
          FROM {DISPATCH_FROM} LEFT JOIN receipts r ON r.dispatch_id = d.id
          WHERE d.msisdn = {p1} AND ({account} IS NULL OR d.account = {account})
          ORDER BY d.accepted_at, d.id"

@@ -166,7 +166,7 @@ async fn schema_2_handoffs_move_to_their_table() {
         ))
         .await
         .unwrap();
-    let local = "2026-11-25T10:00:30+05:00";
+    let local = common::scenarios::SCHEMA_2_LOCAL;
     client
         .batch_execute(&format!(
             "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL,
@@ -191,44 +191,5 @@ async fn schema_2_handoffs_move_to_their_table() {
         .await
         .unwrap();
 
-    let s = db.open().await;
-    let one = s.dispatch(1).await.unwrap().unwrap();
-    assert_eq!(one.row.state, sendbox_store::DispatchState::HandedOff);
-    assert_eq!(one.state_at, common::t(30));
-    let h = one
-        .handoff
-        .expect("the handoff written before the migration");
-    assert_eq!(
-        (h.at_utc, h.at_local.as_str(), h.operator_ref.as_str()),
-        (common::t(30), local, "msg-1")
-    );
-    let two = s.dispatch(2).await.unwrap().unwrap();
-    assert_eq!(
-        (two.row.state, two.state_at, two.handoff),
-        (sendbox_store::DispatchState::Queued, common::t(25), None)
-    );
-    // Dispatch 1's attempt ends, a stale report is ignored, the next attempt is handed off.
-    let queued = |at| UpdateState {
-        id: 1,
-        state: sendbox_store::DispatchState::Queued,
-        at,
-        not_before: None,
-    };
-    s.write(vec![queued(common::t(40))]).await.unwrap();
-    s.write(vec![queued(common::t(35))]).await.unwrap();
-    let one = s.dispatch(1).await.unwrap().unwrap();
-    assert_eq!(
-        (one.row.state, one.state_at, one.handoff.is_none()),
-        (sendbox_store::DispatchState::Queued, common::t(40), true)
-    );
-    s.write(vec![HandedOff {
-        id: 1,
-        handoff: common::handoff(common::t(50)),
-    }])
-    .await
-    .unwrap();
-    let one = s.dispatch(1).await.unwrap().unwrap();
-    assert_eq!(one.row.state, sendbox_store::DispatchState::HandedOff);
-    assert_eq!(one.handoff, Some(common::handoff(common::t(50))));
-    s.close().await.unwrap();
+    common::scenarios::schema_2_dispatches_read_and_move_on(&db.open().await).await;
 }

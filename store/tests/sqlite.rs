@@ -70,7 +70,7 @@ async fn schema_2_handoffs_move_to_their_table() {
     .unwrap();
     // As schema 2 left them: dispatch 1 with the operator since t(30); dispatch 2 handed off
     // at t(20), that attempt ended at t(25).
-    let (t0, local) = (1_795_582_800_000_000_i64, "2026-11-25T10:00:30+05:00");
+    let (t0, local) = (1_795_582_800_000_000_i64, common::scenarios::SCHEMA_2_LOCAL);
     conn.execute_batch(&format!(
         "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL,
              applied_at TEXT NOT NULL);
@@ -91,61 +91,7 @@ async fn schema_2_handoffs_move_to_their_table() {
     .unwrap();
     drop(conn);
 
-    let s = db.open().await;
-    let one = s.dispatch(1).await.unwrap().unwrap();
-    assert_eq!(one.row.state, sendbox_store::DispatchState::HandedOff);
-    assert_eq!(one.state_at, common::t(30));
-    let h = one
-        .handoff
-        .expect("the handoff written before the migration");
-    assert_eq!(
-        (
-            h.at_utc,
-            h.at_local.as_str(),
-            h.operator_ref.as_str(),
-            h.units,
-            h.cost_tiyn
-        ),
-        (common::t(30), local, "msg-1", 1, 1200)
-    );
-    let two = s.dispatch(2).await.unwrap().unwrap();
-    assert_eq!(
-        (two.row.state, two.state_at, two.handoff),
-        (sendbox_store::DispatchState::Queued, common::t(25), None)
-    );
-    let open: Vec<_> = s
-        .unfinished()
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|u| (u.row.id, u.handoff.is_some()))
-        .collect();
-    assert_eq!(open, vec![(1, true), (2, false)]);
-    // Dispatch 1's attempt ends, a stale report is ignored, the next attempt is handed off.
-    use sendbox_store::WriteOp::{HandedOff, UpdateState};
-    let queued = |at| UpdateState {
-        id: 1,
-        state: sendbox_store::DispatchState::Queued,
-        at,
-        not_before: None,
-    };
-    s.write(vec![queued(common::t(40))]).await.unwrap();
-    s.write(vec![queued(common::t(35))]).await.unwrap();
-    let one = s.dispatch(1).await.unwrap().unwrap();
-    assert_eq!(
-        (one.row.state, one.state_at, one.handoff.is_none()),
-        (sendbox_store::DispatchState::Queued, common::t(40), true)
-    );
-    s.write(vec![HandedOff {
-        id: 1,
-        handoff: common::handoff(common::t(50)),
-    }])
-    .await
-    .unwrap();
-    let one = s.dispatch(1).await.unwrap().unwrap();
-    assert_eq!(one.row.state, sendbox_store::DispatchState::HandedOff);
-    assert_eq!(one.handoff, Some(common::handoff(common::t(50))));
-    s.close().await.unwrap();
+    common::scenarios::schema_2_dispatches_read_and_move_on(&db.open().await).await;
 }
 
 #[tokio::test]

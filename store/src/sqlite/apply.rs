@@ -69,8 +69,9 @@ impl<'c> Statements<'c> {
 
 /// Apply `ops` in order inside the writer's open transaction.
 ///
-/// Accepted dispatches, receipts and ledger entries are gathered and inserted many rows per
-/// statement (see [`super::batch`]), with the same outcome as applying every op in turn:
+/// Accepted dispatches, handoffs, receipts and ledger entries are gathered and inserted many
+/// rows per statement (see [`super::batch`]), with the same outcome as applying every op in
+/// turn:
 /// - every other op reads or updates dispatch rows or handoffs, so gathered accepts and
 ///   handoffs are written first;
 /// - nothing reads receipts or the ledger except an accept's open-row check, and an accept

@@ -550,3 +550,65 @@ pub async fn receipt_before_accept_leaves_nothing_open(db: &Db) {
         DispatchState::Final
     );
 }
+
+/// The Almaty time of the schema-2 handoffs of [`schema_2_dispatches_read_and_move_on`].
+pub const SCHEMA_2_LOCAL: &str = "2026-11-25T10:00:30+05:00";
+
+/// After a backend's test wrote, in schema 2, dispatch 1 handed off at t(30) (the handoff in its
+/// row) and dispatch 2 handed off at t(20) then queued again at t(25), and opened the store
+/// (migrating it): both read as before, and new states and handoffs apply over them.
+pub async fn schema_2_dispatches_read_and_move_on(s: &std::sync::Arc<dyn sendbox_store::Store>) {
+    let one = s.dispatch(1).await.unwrap().unwrap();
+    assert_eq!(one.row.state, DispatchState::HandedOff);
+    assert_eq!(one.state_at, t(30));
+    let h = one
+        .handoff
+        .expect("the handoff written before the migration");
+    assert_eq!(
+        (
+            h.at_utc,
+            h.at_local.as_str(),
+            h.operator_ref.as_str(),
+            h.units,
+            h.cost_tiyn
+        ),
+        (t(30), SCHEMA_2_LOCAL, "msg-1", 1, 1200)
+    );
+    let two = s.dispatch(2).await.unwrap().unwrap();
+    assert_eq!(
+        (two.row.state, two.state_at, two.handoff),
+        (DispatchState::Queued, t(25), None)
+    );
+    let open: Vec<_> = s
+        .unfinished()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| (u.row.id, u.handoff.is_some()))
+        .collect();
+    assert_eq!(open, vec![(1, true), (2, false)]);
+    // Dispatch 1's attempt ends, a stale report is ignored, the next attempt is handed off.
+    let queued = |at| UpdateState {
+        id: 1,
+        state: DispatchState::Queued,
+        at,
+        not_before: None,
+    };
+    s.write(vec![queued(t(40))]).await.unwrap();
+    s.write(vec![queued(t(35))]).await.unwrap();
+    let one = s.dispatch(1).await.unwrap().unwrap();
+    assert_eq!(
+        (one.row.state, one.state_at, one.handoff.is_none()),
+        (DispatchState::Queued, t(40), true)
+    );
+    s.write(vec![HandedOff {
+        id: 1,
+        handoff: handoff(t(50)),
+    }])
+    .await
+    .unwrap();
+    let one = s.dispatch(1).await.unwrap().unwrap();
+    assert_eq!(one.row.state, DispatchState::HandedOff);
+    assert_eq!(one.handoff, Some(handoff(t(50))));
+    s.close().await.unwrap();
+}
