@@ -191,14 +191,23 @@ async fn commit(
     while inflight.next().await.is_some() {}
 }
 
-/// Write `ops` (`n` records) until the store takes them, then count them durable.
-async fn stored(store: Arc<dyn Store>, ops: Vec<WriteOp>, n: usize, pending: Arc<AtomicUsize>) {
+/// Write `ops` (`n` records) until the store takes them, then count them durable. A failed
+/// write hands the ops back for the retry: no copy is made per write.
+async fn stored(store: Arc<dyn Store>, mut ops: Vec<WriteOp>, n: usize, pending: Arc<AtomicUsize>) {
     let mut backoff = Duration::from_millis(50);
     loop {
-        match store.write(ops.clone()).await {
+        let expected = ops.len();
+        let (result, back) = store.write_returning(ops).await;
+        match result {
             Ok(_) => break,
+            Err(e) if back.len() != expected => {
+                // Only when the store's writer died mid-write: nothing can be stored any more.
+                tracing::error!(error = %e, records = n, "Store writer stopped without answering; these records were not stored.");
+                break;
+            }
             Err(e) => {
                 tracing::error!(error = %e, records = n, "Store write failed; retrying.");
+                ops = back;
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(Duration::from_secs(5));
             }
@@ -348,3 +357,7 @@ async fn to_ops(r: Record, names: &Names, store: &Arc<dyn Store>, ops: &mut Vec<
         }
     }
 }
+
+#[cfg(test)]
+#[path = "records_tests.rs"]
+mod tests;

@@ -16,8 +16,10 @@ const QUEUE: usize = 4096;
 /// Ops per group at most: bounds the time other callers wait behind a huge group.
 pub(crate) const MAX_GROUP_OPS: usize = 50_000;
 
-/// Where a caller's result goes.
-pub(crate) type Reply = oneshot::Sender<Result<WriteResult, StoreError>>;
+/// A caller's result, with its ops handed back (see [`crate::Store::write_returning`]).
+pub(crate) type Answer = (Result<WriteResult, StoreError>, Vec<WriteOp>);
+/// Where a caller's answer goes.
+pub(crate) type Reply = oneshot::Sender<Answer>;
 /// One caller's ops and where its result goes.
 pub(crate) type Waiter = (Vec<WriteOp>, Reply);
 
@@ -88,28 +90,33 @@ impl<X: Send + 'static> WriteQueue<X> {
         (queue, writer)
     }
 
-    /// Check `ops`, queue them and wait for their commit.
-    pub(crate) fn write(
-        &self,
-        ops: Vec<WriteOp>,
-    ) -> BoxFuture<'static, Result<WriteResult, StoreError>> {
+    /// Check `ops`, queue them and wait for their commit; the ops come back with the result.
+    pub(crate) fn write(&self, ops: Vec<WriteOp>) -> BoxFuture<'static, Answer> {
         let q = self.clone();
         Box::pin(async move {
-            validate::check_ops(&ops)?;
+            if let Err(e) = validate::check_ops(&ops) {
+                return (Err(e), ops);
+            }
             let start = tokio::time::Instant::now();
             let n = ops.len();
             let left = q.pending.fetch_add(n, Ordering::Relaxed) + n;
             metrics::gauge!(m::BACKLOG, "backend" => q.backend).set(left as f64);
             let (reply, answer) = oneshot::channel();
-            if q.tx.send(Request::Write((ops, reply))).await.is_err() {
+            if let Err(refused) = q.tx.send(Request::Write((ops, reply))).await {
                 q.pending.fetch_sub(n, Ordering::Relaxed);
-                return Err(StoreError::Closed);
+                let ops = match refused.0 {
+                    Request::Write((ops, _)) => ops,
+                    _ => Vec::new(),
+                };
+                return (Err(StoreError::Closed), ops);
             }
-            let result = answer.await.map_err(|_| StoreError::Closed)?;
+            let Ok((result, ops)) = answer.await else {
+                return (Err(StoreError::Closed), Vec::new());
+            };
             metrics::histogram!(m::WRITE_SECONDS, "backend" => q.backend)
                 .record(start.elapsed().as_secs_f64());
             record(&result, q.backend);
-            result
+            (result, ops)
         })
     }
 
@@ -198,8 +205,9 @@ impl<X> Writer<X> {
         let left = self.pending.fetch_sub(n_ops, Ordering::Relaxed) - n_ops;
         metrics::gauge!(m::BACKLOG, "backend" => self.backend).set(left as f64);
         metrics::histogram!(m::COMMIT_OPS, "backend" => self.backend).record(n_ops as f64);
-        for ((_, reply), result) in group.drain(..).zip(results) {
-            let _ = reply.send(result);
+        // The ops go back to their callers, who free them: not this (single) writer's work.
+        for ((ops, reply), result) in group.drain(..).zip(results) {
+            let _ = reply.send((result, ops));
         }
     }
 }
@@ -244,12 +252,7 @@ mod tests {
         })
     }
 
-    fn write(
-        n: usize,
-    ) -> (
-        Request<u8>,
-        oneshot::Receiver<Result<WriteResult, StoreError>>,
-    ) {
+    fn write(n: usize) -> (Request<u8>, oneshot::Receiver<Answer>) {
         let (reply, answer) = oneshot::channel();
         (
             Request::Write(((0..n).map(|_| op()).collect(), reply)),
@@ -315,11 +318,18 @@ mod tests {
         let flush = nothing_to_write(&group).expect("a group of no ops");
         w.answer(&mut group, flush);
         let (a, b) = writes.await.unwrap();
-        assert_eq!(a.unwrap().duplicate_receipts, [9]);
-        assert_eq!(b.unwrap(), WriteResult::default());
+        assert_eq!(a.0.unwrap().duplicate_receipts, [9]);
+        assert_eq!(a.1, [op(), op()], "the ops come back to their caller");
+        assert_eq!(b.0.unwrap(), WriteResult::default());
         assert_eq!(q.pending(), 0);
         drop(w);
         assert!(q.is_closed());
-        assert!(matches!(q.write(vec![op()]).await, Err(StoreError::Closed)));
+        let (refused, back) = q.write(vec![op()]).await;
+        assert!(matches!(refused, Err(StoreError::Closed)));
+        assert_eq!(
+            back,
+            [op()],
+            "a refused write hands its ops back for a retry"
+        );
     }
 }

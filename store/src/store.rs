@@ -18,7 +18,19 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     /// Store `ops` atomically (all or nothing), group-committed with other callers' writes.
     /// Resolves when durable. Duplicate receipts and ledger entries are ignored and reported.
-    fn write(&self, ops: Vec<WriteOp>) -> BoxFuture<'static, Result<WriteResult, StoreError>>;
+    fn write(&self, ops: Vec<WriteOp>) -> BoxFuture<'static, Result<WriteResult, StoreError>> {
+        let w = self.write_returning(ops);
+        Box::pin(async move { w.await.0 })
+    }
+
+    /// [`Store::write`], handing `ops` back with the result: a caller that retries a failed
+    /// write needs them (rather than a copy made before every write), and freeing them is then
+    /// the caller's work, not the single writer's. They come back empty only if the writer
+    /// stopped without answering (then every later write fails too).
+    fn write_returning(
+        &self,
+        ops: Vec<WriteOp>,
+    ) -> BoxFuture<'static, (Result<WriteResult, StoreError>, Vec<WriteOp>)>;
 
     /// Receipts with `seq > cursor` in `seq` (commit) order, at most `limit`, optionally of
     /// one account. Start with cursor 0.

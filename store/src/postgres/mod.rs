@@ -94,7 +94,10 @@ impl Store for PgStore {
         "postgres"
     }
 
-    fn write(&self, ops: Vec<WriteOp>) -> BoxFuture<'static, Result<WriteResult, StoreError>> {
+    fn write_returning(
+        &self,
+        ops: Vec<WriteOp>,
+    ) -> BoxFuture<'static, (Result<WriteResult, StoreError>, Vec<WriteOp>)> {
         self.inner.queue.write(ops)
     }
 
