@@ -101,7 +101,7 @@ impl SqliteStore {
         conn.pragma_update(None, "cache_size", -65536)?;
         // Statement journals in memory: a multi-row insert keeps one (it could fail halfway),
         // and past 64 KiB SQLite spilled it to a temporary file, a pwrite per page (7 % of the
-        // writer thread's samples in a throughput run).
+        // engine's samples in a throughput run).
         conn.pragma_update(None, "temp_store", "MEMORY")?;
         // Checkpoints run on their own thread (`checkpoint`); the writer's own is a backstop.
         if let Some(p) = &o.path {
