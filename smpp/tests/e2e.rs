@@ -5,7 +5,7 @@ mod common;
 use common::*;
 use sendbox_dispatch::{FinalState, RetryReason};
 use sendbox_smpp::{IdBase, LinkState};
-use sendbox_smsc_sim::{Malformed, ReceiptFormat, SmscSim, Stat};
+use sendbox_smsc_sim::{Malformed, ReceiptFormat, SimHandle, SmscSim, Stat};
 use std::time::Duration;
 
 const LIMIT: Duration = Duration::from_secs(20);
@@ -17,14 +17,20 @@ fn push(r: &Running, from: u64, n: u64, text: &str) {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn everything_is_delivered_exactly_once_with_one_receipt_per_dispatch() {
+/// A simulator taking `sys`/`pw`, and a link of 2 binds with windows of 32 at 100,000/s.
+async fn two_binds() -> (SimHandle, Running) {
     let sim = SmscSim::builder()
         .credentials("sys", "pw")
         .spawn()
         .await
         .unwrap();
     let r = start(config(sim.addr(), 2, 32, 100_000.0), 100_000.0);
+    (sim, r)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn everything_is_delivered_exactly_once_with_one_receipt_per_dispatch() {
+    let (sim, r) = two_binds().await;
     push(&r, 0, 2000, "hello");
     push(&r, 2000, 200, &"long message ".repeat(20)); // 260 chars: 2 parts
     until("all receipts", LIMIT, || r.events.finished_count() == 2200).await;
@@ -49,12 +55,7 @@ async fn everything_is_delivered_exactly_once_with_one_receipt_per_dispatch() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_held_core_gets_no_new_dispatches_until_released() {
     use std::sync::atomic::Ordering;
-    let sim = SmscSim::builder()
-        .credentials("sys", "pw")
-        .spawn()
-        .await
-        .unwrap();
-    let r = start(config(sim.addr(), 2, 32, 100_000.0), 100_000.0);
+    let (sim, r) = two_binds().await;
     until("binds up", LIMIT, || r.link.binds_up() == 2).await;
     // What a bind took before the hold still completes; nothing new is taken after it.
     push(&r, 0, 100, "before");

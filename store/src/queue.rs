@@ -101,15 +101,13 @@ impl<X: Send + 'static> WriteQueue<X> {
             let n = ops.len();
             let left = q.pending.fetch_add(n, Ordering::Relaxed) + n;
             metrics::gauge!(m::BACKLOG, "backend" => q.backend).set(left as f64);
-            let (reply, answer) = oneshot::channel();
-            if let Err(refused) = q.tx.send(Request::Write((ops, reply))).await {
+            // A slot first: a closed queue leaves the ops here to hand back.
+            let Ok(slot) = q.tx.reserve().await else {
                 q.pending.fetch_sub(n, Ordering::Relaxed);
-                let ops = match refused.0 {
-                    Request::Write((ops, _)) => ops,
-                    _ => Vec::new(),
-                };
                 return (Err(StoreError::Closed), ops);
-            }
+            };
+            let (reply, answer) = oneshot::channel();
+            slot.send(Request::Write((ops, reply)));
             let Ok((result, ops)) = answer.await else {
                 return (Err(StoreError::Closed), Vec::new());
             };

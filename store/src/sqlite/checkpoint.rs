@@ -83,16 +83,23 @@ fn run(conn: &Connection, due: &Receiver<()>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::PathBuf;
+
+    /// A WAL database in a temp dir with one table `t (x)`: the dir, the file, the writer.
+    fn wal_table() -> (tempfile::TempDir, PathBuf, Connection) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.db");
+        let w = Connection::open(&path).unwrap();
+        w.pragma_update(None, "journal_mode", "WAL").unwrap();
+        w.execute_batch("CREATE TABLE t (x)").unwrap();
+        (dir, path, w)
+    }
 
     /// Why the hook must not fail: SQLite turns a WAL hook's error into the COMMIT's result,
     /// although the commit happened.
     #[test]
     fn a_failing_wal_hook_fails_a_commit_that_happened() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("h.db");
-        let mut w = Connection::open(&path).unwrap();
-        w.pragma_update(None, "journal_mode", "WAL").unwrap();
-        w.execute_batch("CREATE TABLE t (x INTEGER)").unwrap();
+        let (_dir, _, mut w) = wal_table();
         w.wal_hook(Some(|_: &mut rusqlite::hooks::Wal, _: i32| {
             Err(rusqlite::Error::SqliteFailure(
                 rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY),
@@ -134,11 +141,7 @@ mod tests {
 
     #[test]
     fn the_thread_checkpoints_what_the_writer_committed() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("c.db");
-        let mut w = Connection::open(&path).unwrap();
-        w.pragma_update(None, "journal_mode", "WAL").unwrap();
-        w.execute_batch("CREATE TABLE t (x BLOB)").unwrap();
+        let (_dir, path, mut w) = wal_table();
         install(&mut w, &path, 10).unwrap();
         // The writer's hook only signals (50 pages is far below the backstop), so the
         // database file grows only when the thread copies the WAL's pages into it.
