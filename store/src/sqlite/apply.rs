@@ -6,6 +6,7 @@ use crate::time::to_micros;
 use rusqlite::{CachedStatement, Connection, params};
 
 use super::batch::{Pending, flush, flush_accepts_and_handoffs};
+use super::raw::{RawStatement, RawStatements};
 
 // A state set by a later event than the row's state and the handoff wins. (Once a receipt
 // exists, reads ignore this column.)
@@ -27,19 +28,27 @@ static INSERT_AUDIO: &str = "INSERT OR IGNORE INTO audio (id, metadata, alaw, cr
     VALUES (?1, ?2, ?3, ?4)";
 
 /// The statements of one transaction, prepared (from the connection's cache) on first use:
-/// looking a statement up by its SQL text for every op hashes the text every time.
+/// looking a statement up by its SQL text for every op hashes the text every time. The
+/// multi-row inserts are the writer's own [`RawStatements`], kept across transactions.
 pub(crate) struct Statements<'c> {
     conn: &'c Connection,
     prepared: Vec<(&'static str, CachedStatement<'c>)>,
+    raw: &'c mut RawStatements,
 }
 
 impl<'c> Statements<'c> {
-    /// No statement prepared yet.
-    pub(crate) fn new(conn: &'c Connection) -> Self {
+    /// No statement prepared yet from the cache; `raw` are the writer's.
+    pub(crate) fn new(conn: &'c Connection, raw: &'c mut RawStatements) -> Self {
         Statements {
             conn,
             prepared: Vec::with_capacity(10),
+            raw,
         }
+    }
+
+    /// A multi-row insert, bound without copying its text (see [`super::raw`]).
+    pub(crate) fn raw(&mut self, sql: &'static str) -> Result<&mut RawStatement, StoreError> {
+        self.raw.get(self.conn, sql)
     }
 
     /// The connection the statements belong to.

@@ -18,10 +18,10 @@
 //!   receipt, so no per-row answer is needed.
 
 use super::apply::Statements;
+use super::raw::Binder;
 use crate::StoreError;
 use crate::model::{DispatchRow, Handoff, LedgerKey, LedgerRow, ReceiptRow, WriteResult};
 use crate::time::to_micros;
-use rusqlite::{CachedStatement, ToSql};
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::LazyLock;
@@ -127,28 +127,30 @@ static CLOSE: LazyLock<Sql> = LazyLock::new(|| {
 });
 
 /// Run `sql` once over `chunk` (one row, or [`ROWS`]), binding each row's `columns` values
-/// with `bind_row(statement, parameter index before the row's first, row)`; the number of
-/// rows changed.
-fn run<T>(
+/// with `bind_row(binder, parameter index before the row's first, row)`; the number of rows
+/// changed. Text is bound in place (see [`super::raw`]).
+fn run<'a, T>(
     st: &mut Statements<'_>,
     sql: &'static Sql,
-    chunk: &[T],
+    chunk: &'a [T],
     columns: usize,
-    bind_row: impl Fn(&mut CachedStatement<'_>, usize, &T) -> Result<(), StoreError>,
+    bind_row: impl Fn(&mut Binder<'_, 'a>, usize, &'a T) -> Result<(), StoreError>,
 ) -> Result<usize, StoreError> {
-    let stmt = st.get(if chunk.len() == ROWS {
+    let stmt = st.raw(if chunk.len() == ROWS {
         &sql.many
     } else {
         &sql.one
     })?;
-    for (i, row) in chunk.iter().enumerate() {
-        bind_row(stmt, i * columns, row)?;
-    }
-    Ok(stmt.raw_execute()?)
+    stmt.execute(|b| {
+        for (i, row) in chunk.iter().enumerate() {
+            bind_row(b, i * columns, row)?;
+        }
+        Ok(())
+    })
 }
 
-fn bind_id(stmt: &mut CachedStatement<'_>, base: usize, id: &u64) -> Result<(), StoreError> {
-    bind(stmt, base + 1, *id as i64)
+fn bind_id(b: &mut Binder<'_, '_>, base: usize, id: &u64) -> Result<(), StoreError> {
+    b.int(base + 1, *id as i64)
 }
 
 /// Rows gathered from one caller's ops, not yet written.
@@ -198,12 +200,12 @@ pub(crate) fn flush_accepts_and_handoffs(
             chunk,
             HANDOFF_COLUMNS,
             |s, b, (id, h)| {
-                bind(s, b + 1, *id as i64)?;
-                bind(s, b + 2, to_micros(h.at_utc))?;
-                bind(s, b + 3, &h.at_local)?;
-                bind(s, b + 4, &h.operator_ref)?;
-                bind(s, b + 5, h.units)?;
-                bind(s, b + 6, h.cost_tiyn)
+                s.int(b + 1, *id as i64)?;
+                s.int(b + 2, to_micros(h.at_utc))?;
+                s.text(b + 3, &h.at_local)?;
+                s.text(b + 4, &h.operator_ref)?;
+                s.int(b + 5, i64::from(h.units))?;
+                s.int(b + 6, h.cost_tiyn)
             },
         )?;
     }
@@ -220,9 +222,18 @@ fn write_receipts(
 ) -> Result<(), StoreError> {
     let mut closed = Vec::with_capacity(rows.len());
     for chunk in chunks(rows) {
-        let inserted = run(st, &INSERT_RECEIPT, chunk, RECEIPT_COLUMNS, |s, b, r| {
-            bind_receipt(s, b, r)
-        })?;
+        // A call's detail is bound as JSON text, made before the statement runs.
+        let with_detail = chunk
+            .iter()
+            .map(|r| Ok((*r, call_detail(r)?)))
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let inserted = run(
+            st,
+            &INSERT_RECEIPT,
+            &with_detail,
+            RECEIPT_COLUMNS,
+            |s, b, (r, call)| bind_receipt(s, b, r, call.as_deref()),
+        )?;
         let key = |r: &&ReceiptRow| r.dispatch_id;
         let new = new_rows(st, chunk, inserted, key, NEW_RECEIPTS, |row| {
             Ok(row.get::<_, i64>(0)? as u64)
@@ -249,12 +260,12 @@ fn write_ledger(
 ) -> Result<(), StoreError> {
     for chunk in chunks(rows) {
         let inserted = run(st, &INSERT_LEDGER, chunk, LEDGER_COLUMNS, |s, b, l| {
-            bind(s, b + 1, l.dispatch_id.map(|d| d as i64))?;
-            bind(s, b + 2, &l.account)?;
-            bind(s, b + 3, l.kind.as_str())?;
-            bind(s, b + 4, l.attempt)?;
-            bind(s, b + 5, l.amount_tiyn)?;
-            bind(s, b + 6, to_micros(l.at))
+            s.opt_int(b + 1, l.dispatch_id.map(|d| d as i64))?;
+            s.text(b + 2, &l.account)?;
+            s.text(b + 3, l.kind.as_str())?;
+            s.int(b + 4, i64::from(l.attempt))?;
+            s.int(b + 5, l.amount_tiyn)?;
+            s.int(b + 6, to_micros(l.at))
         })?;
         let key = |l: &&LedgerRow| (l.dispatch_id, l.kind.as_str().to_owned(), l.attempt);
         let new = new_rows(st, chunk, inserted, key, NEW_LEDGER, |row| {
@@ -319,63 +330,61 @@ fn new_rows<T, K: Eq + Hash>(
         .collect())
 }
 
-fn bind(stmt: &mut CachedStatement<'_>, i: usize, v: impl ToSql) -> Result<(), StoreError> {
-    Ok(stmt.raw_bind_parameter(i, v)?)
-}
-
-fn bind_dispatch(
-    stmt: &mut CachedStatement<'_>,
+fn bind_dispatch<'a>(
+    b: &mut Binder<'_, 'a>,
     base: usize,
-    d: &DispatchRow,
+    d: &'a DispatchRow,
 ) -> Result<(), StoreError> {
     let accepted_at = to_micros(d.accepted_at);
-    bind(stmt, base + 1, d.id as i64)?;
-    bind(stmt, base + 2, &d.account)?;
-    bind(stmt, base + 3, d.campaign.map(|c| c as i64))?;
-    bind(stmt, base + 4, d.channel.as_str())?;
-    bind(stmt, base + 5, d.class.as_str())?;
-    bind(stmt, base + 6, d.msisdn as i64)?;
-    bind(stmt, base + 7, &d.operator)?;
-    bind(stmt, base + 8, &d.content_ref)?;
-    bind(stmt, base + 9, &d.sender)?;
-    bind(stmt, base + 10, d.segments)?;
-    bind(stmt, base + 11, d.reserved_tiyn)?;
-    bind(stmt, base + 12, accepted_at)?;
-    bind(stmt, base + 13, d.not_before.map(to_micros))?;
-    bind(stmt, base + 14, d.state.as_str())?;
-    bind(stmt, base + 15, accepted_at)?;
-    Ok(())
+    b.int(base + 1, d.id as i64)?;
+    b.text(base + 2, &d.account)?;
+    b.opt_int(base + 3, d.campaign.map(|c| c as i64))?;
+    b.text(base + 4, d.channel.as_str())?;
+    b.text(base + 5, d.class.as_str())?;
+    b.int(base + 6, d.msisdn as i64)?;
+    b.text(base + 7, &d.operator)?;
+    b.text(base + 8, &d.content_ref)?;
+    b.text(base + 9, &d.sender)?;
+    b.int(base + 10, i64::from(d.segments))?;
+    b.int(base + 11, d.reserved_tiyn)?;
+    b.int(base + 12, accepted_at)?;
+    b.opt_int(base + 13, d.not_before.map(to_micros))?;
+    b.text(base + 14, d.state.as_str())?;
+    b.int(base + 15, accepted_at)
 }
 
-fn bind_receipt(
-    stmt: &mut CachedStatement<'_>,
-    base: usize,
-    r: &ReceiptRow,
-) -> Result<(), StoreError> {
-    let call = r
-        .call
+/// A receipt's call detail as JSON (None for SMS).
+fn call_detail(r: &ReceiptRow) -> Result<Option<String>, StoreError> {
+    r.call
         .as_ref()
         .map(serde_json::to_string)
         .transpose()
-        .map_err(|e| StoreError::InvalidWrite(format!("call detail: {e}")))?;
-    bind(stmt, base + 1, r.dispatch_id as i64)?;
-    bind(stmt, base + 2, &r.account)?;
-    bind(stmt, base + 3, r.campaign.map(|c| c as i64))?;
-    bind(stmt, base + 4, &r.operator)?;
-    bind(stmt, base + 5, r.channel.as_str())?;
-    bind(stmt, base + 6, r.msisdn as i64)?;
-    bind(stmt, base + 7, r.state.as_str())?;
-    bind(stmt, base + 8, &r.error)?;
-    bind(stmt, base + 9, r.segments)?;
-    bind(stmt, base + 10, r.billable_seconds)?;
-    bind(stmt, base + 11, r.cost_tiyn)?;
-    bind(stmt, base + 12, to_micros(r.accepted_at))?;
-    bind(stmt, base + 13, r.handed_off_at_utc.map(to_micros))?;
-    bind(stmt, base + 14, &r.handed_off_local)?;
-    bind(stmt, base + 15, to_micros(r.final_at_utc))?;
-    bind(stmt, base + 16, &r.final_local)?;
-    bind(stmt, base + 17, r.inside_window)?;
-    bind(stmt, base + 18, call)?;
-    bind(stmt, base + 19, r.attempt)?;
-    Ok(())
+        .map_err(|e| StoreError::InvalidWrite(format!("call detail: {e}")))
+}
+
+fn bind_receipt<'a>(
+    b: &mut Binder<'_, 'a>,
+    base: usize,
+    r: &'a ReceiptRow,
+    call: Option<&'a str>,
+) -> Result<(), StoreError> {
+    b.int(base + 1, r.dispatch_id as i64)?;
+    b.text(base + 2, &r.account)?;
+    b.opt_int(base + 3, r.campaign.map(|c| c as i64))?;
+    b.text(base + 4, &r.operator)?;
+    b.text(base + 5, r.channel.as_str())?;
+    b.int(base + 6, r.msisdn as i64)?;
+    b.text(base + 7, r.state.as_str())?;
+    b.opt_text(base + 8, r.error.as_deref())?;
+    b.int(base + 9, i64::from(r.segments))?;
+    b.int(base + 10, i64::from(r.billable_seconds))?;
+    b.int(base + 11, r.cost_tiyn)?;
+    b.int(base + 12, to_micros(r.accepted_at))?;
+    b.opt_int(base + 13, r.handed_off_at_utc.map(to_micros))?;
+    b.opt_text(base + 14, r.handed_off_local.as_deref())?;
+    b.int(base + 15, to_micros(r.final_at_utc))?;
+    b.text(base + 16, &r.final_local)?;
+    b.int(base + 17, i64::from(r.inside_window))?;
+    b.opt_text(base + 18, call)?;
+    b.int(base + 19, i64::from(r.attempt))
 }

@@ -5,6 +5,7 @@ mod apply;
 mod batch;
 mod checkpoint;
 mod migrate;
+mod raw;
 mod read;
 mod writer;
 
@@ -88,6 +89,11 @@ impl SqliteStore {
     /// Open `rest` (the URL after `sqlite:`), migrate, start the writer thread.
     pub(crate) fn open(url: &str, rest: &str) -> Result<Self, StoreError> {
         let o = parse(url, rest)?;
+        if !raw::disable_memory_statistics() {
+            tracing::debug!(
+                "SQLite was initialized before the store: allocation statistics stay on."
+            );
+        }
         let mut conn = match &o.path {
             Some(p) => Connection::open(p)?,
             None => Connection::open_in_memory()?,

@@ -5,6 +5,7 @@
 //! is answered with its error and the others still commit.
 
 use super::apply::{Statements, apply};
+use super::raw::RawStatements;
 use crate::StoreError;
 use crate::model::WriteResult;
 use crate::queue::{Gathered, Waiter, Writer, nothing_to_write};
@@ -15,10 +16,12 @@ pub(crate) type ReadFn = Box<dyn FnOnce(&Connection) + Send>;
 
 /// Run the writer until every caller is gone or a stop arrives.
 pub(crate) fn run(mut conn: Connection, mut writer: Writer<ReadFn>) {
+    // Declared after `conn`, so dropped (finalized) before it closes.
+    let mut raw = RawStatements::default();
     let mut group: Vec<Waiter> = Vec::new();
     while let Some(first) = writer.blocking_recv() {
         let gathered = writer.gather(first, &mut group);
-        commit_group(&mut conn, &mut group, &writer);
+        commit_group(&mut conn, &mut raw, &mut group, &writer);
         match gathered {
             Gathered::Commit => {}
             // Reads see everything committed before them: the group is committed first.
@@ -31,18 +34,27 @@ pub(crate) fn run(mut conn: Connection, mut writer: Writer<ReadFn>) {
     }
 }
 
-fn commit_group(conn: &mut Connection, group: &mut Vec<Waiter>, writer: &Writer<ReadFn>) {
+fn commit_group(
+    conn: &mut Connection,
+    raw: &mut RawStatements,
+    group: &mut Vec<Waiter>,
+    writer: &Writer<ReadFn>,
+) {
     if group.is_empty() {
         return;
     }
-    let results = nothing_to_write(group).unwrap_or_else(|| write_group(conn, group));
+    let results = nothing_to_write(group).unwrap_or_else(|| write_group(conn, raw, group));
     writer.answer(group, results);
 }
 
-fn write_group(conn: &mut Connection, group: &[Waiter]) -> Vec<Result<WriteResult, StoreError>> {
+fn write_group(
+    conn: &mut Connection,
+    raw: &mut RawStatements,
+    group: &[Waiter],
+) -> Vec<Result<WriteResult, StoreError>> {
     // Optimistic: the whole group in one transaction, no savepoints (a savepoint makes SQLite
     // copy every page it touches to a sub-journal, which costs a third of the writer's time).
-    match write_all(conn, group) {
+    match write_all(conn, raw, group) {
         Ok(results) => return results.into_iter().map(Ok).collect(),
         Err(e) if group.len() == 1 => {
             let _ = conn.execute_batch("ROLLBACK");
@@ -56,7 +68,7 @@ fn write_group(conn: &mut Connection, group: &[Waiter]) -> Vec<Result<WriteResul
     // One write failed: give each its own transaction so only that one fails.
     let mut results = Vec::with_capacity(group.len());
     for w in group {
-        let r = write_all(conn, std::slice::from_ref(w));
+        let r = write_all(conn, raw, std::slice::from_ref(w));
         if r.is_err() {
             let _ = conn.execute_batch("ROLLBACK");
         }
@@ -66,9 +78,13 @@ fn write_group(conn: &mut Connection, group: &[Waiter]) -> Vec<Result<WriteResul
 }
 
 /// Every write of `group` in one transaction; the caller rolls back on error.
-fn write_all(conn: &Connection, group: &[Waiter]) -> Result<Vec<WriteResult>, StoreError> {
+fn write_all(
+    conn: &Connection,
+    raw: &mut RawStatements,
+    group: &[Waiter],
+) -> Result<Vec<WriteResult>, StoreError> {
     conn.execute_batch("BEGIN IMMEDIATE")?;
-    let mut stmts = Statements::new(conn);
+    let mut stmts = Statements::new(conn, raw);
     let mut results = Vec::with_capacity(group.len());
     for (ops, _) in group {
         results.push(apply(&mut stmts, ops)?);
