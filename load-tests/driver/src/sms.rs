@@ -66,12 +66,28 @@ fn number(i: usize) -> String {
     format!("+7{}{:07}", CODES[i % 3], i / 3 % 10_000_000)
 }
 
+/// The JSON body of one `POST /v1/sms` batch, written directly: the driver shares the CPUs
+/// with the engine it measures, and building a `serde_json::Value` per message made its CPU
+/// while posting 3.5 s per million messages, against 1.7-1.9 s written this way. Numbers and
+/// texts need no escaping.
 fn body(from: usize, n: usize) -> Vec<u8> {
-    let msgs: Vec<Value> = (from..from + n)
-        .map(|i| json!({"to": number(i), "text": format!("Load test {i}"), "sender": "LOAD"}))
-        .collect();
-    // serialising a Value of strings cannot fail
-    serde_json::to_vec(&json!({ "messages": msgs })).expect("JSON of plain values")
+    use std::io::Write;
+    let mut out = Vec::with_capacity(16 + n * 64);
+    out.extend_from_slice(br#"{"messages":["#);
+    for i in from..from + n {
+        if i > from {
+            out.push(b',');
+        }
+        // writing to a Vec cannot fail
+        write!(
+            out,
+            r#"{{"to":"{}","text":"Load test {i}","sender":"LOAD"}}"#,
+            number(i)
+        )
+        .expect("write to a Vec");
+    }
+    out.extend_from_slice(b"]}");
+    out
 }
 
 /// What posting produced.
@@ -373,7 +389,15 @@ mod tests {
     #[test]
     fn batch_body_holds_the_requested_messages() {
         let v: Value = serde_json::from_slice(&body(10, 3)).unwrap();
-        assert_eq!(v["messages"].as_array().unwrap().len(), 3);
-        assert_eq!(v["messages"][0]["to"], number(10));
+        let m = v["messages"].as_array().unwrap();
+        assert_eq!(m.len(), 3);
+        for (k, m) in m.iter().enumerate() {
+            assert_eq!(
+                *m,
+                json!({"to": number(10 + k), "text": format!("Load test {}", 10 + k), "sender": "LOAD"})
+            );
+        }
+        let one: Value = serde_json::from_slice(&body(0, 1)).unwrap();
+        assert_eq!(one["messages"].as_array().unwrap().len(), 1);
     }
 }
