@@ -59,6 +59,12 @@ pub fn install_metrics(listen: std::net::SocketAddr) -> anyhow::Result<()> {
         .with_http_listener(listen)
         .set_buckets(crate::metrics::LATENCY_BUCKETS)
         .context("metrics buckets")?
+        // The one histogram that is not a duration.
+        .set_buckets_for_metric(
+            metrics_exporter_prometheus::Matcher::Full(sendbox_store::metrics::COMMIT_OPS.into()),
+            sendbox_store::metrics::COMMIT_OPS_BUCKETS,
+        )
+        .context("metrics buckets")?
         .install()
         .with_context(|| format!("metrics.listen: cannot serve metrics on {listen}"))?;
     describe_all();

@@ -430,6 +430,31 @@ async fn every_metric_the_dashboard_and_alerts_use_is_in_a_scrape_of_a_running_e
         );
     }
 
+    // Each histogram's buckets are in its own unit: durations in seconds from 1 ms, the store's
+    // commit size in ops.
+    let buckets = |h: &str| -> Vec<String> {
+        let prefix = format!("{h}_bucket{{");
+        let mut les: Vec<String> = scrape
+            .lines()
+            .filter(|l| l.starts_with(&prefix))
+            .filter_map(|l| Some(l.split("le=\"").nth(1)?.split('"').next()?.to_owned()))
+            .collect();
+        les.dedup();
+        les
+    };
+    let ops: Vec<String> = sendbox_store::metrics::COMMIT_OPS_BUCKETS
+        .iter()
+        .map(f64::to_string)
+        .chain(["+Inf".to_owned()])
+        .collect();
+    assert_eq!(buckets(sendbox_store::metrics::COMMIT_OPS), ops);
+    let latency = buckets("sendbox_smpp_submit_response_seconds");
+    assert_eq!(
+        latency.first().map(String::as_str),
+        Some("0.001"),
+        "{latency:?}"
+    );
+
     let mut samples = 0;
     for line in scrape.lines() {
         let Some((name, labels)) = parse_sample(line) else {

@@ -8,8 +8,14 @@ use metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
 pub const WRITE_SECONDS: &str = "sendbox_store_write_seconds";
 /// Gauge: ops waiting for the writer (accepted by `write`, not yet committed).
 pub const BACKLOG: &str = "sendbox_store_backlog";
-/// Histogram: ops per group commit.
+/// Histogram: ops per group commit (buckets: [`COMMIT_OPS_BUCKETS`]).
 pub const COMMIT_OPS: &str = "sendbox_store_commit_ops";
+/// Buckets for [`COMMIT_OPS`], in ops: a commit holds from one op to a whole backlog (in the
+/// SMS load test most commits held 3,600 to 86,400 ops).
+pub const COMMIT_OPS_BUCKETS: &[f64] = &[
+    1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1_000.0, 2_000.0, 5_000.0, 10_000.0,
+    20_000.0, 50_000.0, 100_000.0,
+];
 /// Counter: receipts written (new ones only).
 pub const RECEIPTS_TOTAL: &str = "sendbox_store_receipts_total";
 /// Counter: receipts ignored because one existed for the dispatch.
