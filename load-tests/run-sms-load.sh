@@ -26,15 +26,16 @@ start() { # $1: config name
   stop
   rm -f "$work"/sendbox.db*
   cp "$here/configs/$1" "$work/sendbox.toml"
+  sims=()
   for port in 2775 2776 2777; do
     "$SENDBOX" sim smsc --listen 127.0.0.1:$port --no-dedup --stats-interval 60s >"$work/smsc-$port.log" 2>&1 &
-    pids+=($!)
+    pids+=($!); sims+=(--peer-pid $!)
   done
   "$SENDBOX" run --config "$work/sendbox.toml" >"$work/engine.log" 2>&1 &
   engine=$!; pids+=($engine)
   for _ in $(seq 50); do curl -sf http://127.0.0.1:18080/readyz >/dev/null && break; sleep 0.2; done
 }
-drive() { timeout 600 "$LOAD" sms --token load-acme-token --admin-token load-admin-token --engine-pid "$engine" "$@"; }
+drive() { timeout 600 "$LOAD" sms --token load-acme-token --admin-token load-admin-token --engine-pid "$engine" "${sims[@]}" "$@"; }
 
 step() { [[ $STEPS == *",$1,"* ]]; }
 

@@ -45,6 +45,11 @@ pub struct SmsArgs {
     /// Engine process id, for RSS samples from /proc.
     #[arg(long)]
     engine_pid: Option<u32>,
+    /// A process sharing the machine with the engine (an SMSC simulator; repeatable): their
+    /// CPU over the measured span is reported with the driver's own (`other_cpu`), so a run
+    /// shows where every CPU second went.
+    #[arg(long = "peer-pid")]
+    peer_pids: Vec<u32>,
     /// Don't wait for receipts: everything stays queued (a closed window); measure memory
     /// per queued dispatch instead.
     #[arg(long)]
@@ -253,6 +258,15 @@ async fn read_receipts(
     Ok(r)
 }
 
+/// CPU seconds used so far by `peers` together, and by this driver.
+fn other_cpu(peers: &[u32]) -> anyhow::Result<(f64, f64)> {
+    let mut sum = 0.0;
+    for &pid in peers {
+        sum += common::cpu_use(pid)?.seconds;
+    }
+    Ok((sum, common::cpu_use(std::process::id())?.seconds))
+}
+
 /// The warm-up (`--warmup-seconds`), then the latency histograms reset.
 async fn warm_up(a: &SmsArgs, client: &reqwest::Client) -> anyhow::Result<Posted> {
     if a.warmup_seconds == 0 {
@@ -286,6 +300,7 @@ pub async fn run(a: SmsArgs) -> anyhow::Result<()> {
     let load_start = common::loadavg();
     let warmup = warm_up(&a, &client).await?;
     let cpu_before = a.engine_pid.map(common::cpu_use).transpose()?;
+    let others_before = other_cpu(&a.peer_pids)?;
     #[allow(clippy::disallowed_methods)] // a load tool measures real time
     let t0 = Instant::now();
     let posted = post_all(&a, &client, 0, a.total).await?;
@@ -341,6 +356,15 @@ pub async fn run(a: SmsArgs) -> anyhow::Result<()> {
                 "us_per_dispatch": ((after.seconds - before.seconds) * 1e6 / n * 100.0).round() / 100.0,
                 "minor_faults": after.minor_faults - before.minor_faults,
                 "minor_faults_per_1000_dispatches": ((after.minor_faults - before.minor_faults) as f64 * 1000.0 / n).round(),
+            });
+        }
+        if settled {
+            let (peers, driver) = other_cpu(&a.peer_pids)?;
+            let per = |s: f64| (s * 1e6 / posted.accepted.max(1) as f64 * 100.0).round() / 100.0;
+            out["other_cpu"] = json!({
+                "peers": a.peer_pids.len(),
+                "peers_us_per_dispatch": per(peers - others_before.0),
+                "driver_us_per_dispatch": per(driver - others_before.1),
             });
         }
         let r = read_receipts(&a, &client, expected).await?;
