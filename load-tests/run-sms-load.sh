@@ -4,7 +4,8 @@
 #   2. API latency at half the target load (open loop, 50,000 msg/s, after a 2 s warm-up that the
 #      latency percentiles leave out),
 #   3. memory per queued dispatch (window closed: everything stays in the deferral heap).
-# Usage: load-tests/run-sms-load.sh [TOTAL] [STEPS]   (env SENDBOX, SENDBOX_LOAD: binaries)
+# Usage: load-tests/run-sms-load.sh [TOTAL] [STEPS]   (env SENDBOX, SENDBOX_LOAD: binaries;
+#   HALF_RATE: the latency step's offered rate, default 50000, to see latency below saturation)
 #   STEPS: any of throughput,half,queued separated by commas (default: all three).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -45,7 +46,7 @@ if step throughput; then
 fi
 if step half; then
   start sms-throughput.toml
-  drive --total $((TOTAL / 2)) --batch 500 --concurrency 32 --rate 50000 --warmup-seconds 2 --label half-load-latency \
+  drive --total $((TOTAL / 2)) --batch 500 --concurrency 32 --rate "${HALF_RATE:-50000}" --warmup-seconds 2 --label half-load-latency \
     --out "$out/sms-half-load.json" >/dev/null
   curl -sf http://127.0.0.1:19090/metrics >"$work/metrics-half.txt" || true
 fi
