@@ -124,7 +124,7 @@ pub(super) async fn post_sms(
                 format!("{prefix}[{index}].{f}")
             }
         };
-        let item: SmsItem = match serde_json::from_str(v) {
+        let mut item: SmsItem = match serde_json::from_str(v) {
             Ok(i) => i,
             Err(e) => {
                 errors.push(RowError {
@@ -140,7 +140,7 @@ pub(super) async fn post_sms(
                 continue;
             }
         };
-        match check_item(&item, &info, class) {
+        match check_item(&mut item, &info, class) {
             Ok((content, c)) => {
                 class = Some(c);
                 rows.push((Row { to: item.to, index }, Arc::new(content)));
@@ -187,9 +187,10 @@ pub(super) async fn post_sms(
 type Fault = (&'static str, &'static str, String);
 
 /// Validate one row: text, sender, class. One request has one class (the window rules differ
-/// per class; mixing them in one batch is refused per row).
+/// per class; mixing them in one batch is refused per row). An accepted row's text moves
+/// into its content (left empty in `item`).
 fn check_item(
-    item: &SmsItem,
+    item: &mut SmsItem,
     info: &AccountInfo,
     batch_class: Option<TrafficClass>,
 ) -> Result<(Content, TrafficClass), Fault> {
@@ -237,7 +238,7 @@ fn check_item(
     Ok((
         Content::Sms(SmsContent {
             sender,
-            text: item.text.clone(),
+            text: std::mem::take(&mut item.text),
             segments,
         }),
         class,
