@@ -116,6 +116,7 @@ pub(super) async fn post_sms(
     let mut rows = Vec::with_capacity(items.len());
     let mut errors = Vec::new();
     let mut class = None;
+    let mut last = None;
     for (index, v) in items.into_iter().enumerate() {
         let at = |f: &str| {
             if prefix.is_empty() {
@@ -143,7 +144,7 @@ pub(super) async fn post_sms(
         match check_item(&mut item, &info, class) {
             Ok((content, c)) => {
                 class = Some(c);
-                rows.push((Row { to: item.to, index }, Arc::new(content)));
+                rows.push((Row { to: item.to, index }, shared(&mut last, content)));
             }
             Err((code, field, message)) => errors.push(RowError {
                 index,
@@ -185,6 +186,16 @@ pub(super) async fn post_sms(
 }
 
 type Fault = (&'static str, &'static str, String);
+
+/// `content`, or the previous row's when they are equal: the rows of a batch sending one text
+/// from one sender (a campaign's numbers) share one content, held once in memory while they
+/// wait and split into parts once by the operator's link (its cache is per content).
+fn shared(last: &mut Option<Arc<Content>>, content: Content) -> Arc<Content> {
+    match last {
+        Some(l) if **l == content => l.clone(),
+        _ => last.insert(Arc::new(content)).clone(),
+    }
+}
 
 /// Validate one row: text, sender, class. One request has one class (the window rules differ
 /// per class; mixing them in one batch is refused per row). An accepted row's text moves
@@ -286,6 +297,29 @@ mod tests {
         split_rows(body.as_bytes())
             .map(|(r, p)| (r.iter().map(|x| x.to_string()).collect(), p))
             .map_err(|e| (e.code, e.message))
+    }
+
+    fn sms(sender: &str, text: &str) -> Content {
+        Content::Sms(SmsContent {
+            sender: sender.into(),
+            text: text.into(),
+            segments: 1,
+        })
+    }
+
+    #[test]
+    fn consecutive_rows_with_one_text_and_sender_share_their_content() {
+        let mut last = None;
+        let a = shared(&mut last, sms("SHOP", "Сәлем"));
+        let b = shared(&mut last, sms("SHOP", "Сәлем"));
+        assert!(Arc::ptr_eq(&a, &b));
+        let other_sender = shared(&mut last, sms("ACME", "Сәлем"));
+        assert!(!Arc::ptr_eq(&b, &other_sender));
+        let other_text = shared(&mut last, sms("ACME", "Сәлем!"));
+        assert!(!Arc::ptr_eq(&other_sender, &other_text));
+        assert_eq!(*other_text, sms("ACME", "Сәлем!"));
+        let again = shared(&mut last, sms("ACME", "Сәлем!"));
+        assert!(Arc::ptr_eq(&other_text, &again));
     }
 
     #[test]
