@@ -1,7 +1,8 @@
 //! From a dispatch's text and sender to submit_sm fields, without allocating per message.
 //!
-//! A campaign shares one `Arc<Content>`, so the split parts are cached per content and only the
-//! concatenation reference is patched into each message's copy (on the stack) at send time.
+//! Consecutive dispatches with equal content (a campaign's, sharing one `Arc<Content>` or not)
+//! reuse one split, and only the concatenation reference is patched into each message's copy
+//! (on the stack) at send time.
 //!
 //! ```
 //! use sendbox_smpp::text::{sender_address, Sender};
@@ -91,10 +92,11 @@ impl TextCache {
         }
     }
 
-    /// The parts for `content`, split once per distinct content.
+    /// The parts for `content`, split once per run of equal contents (the same `Arc`, or an
+    /// equal text from the same sender: rows restored at restart, or posted one by one).
     pub fn prepare(&mut self, content: &Arc<Content>) -> Result<Prepared, TextError> {
         if let Some((c, p)) = &self.last
-            && Arc::ptr_eq(c, content)
+            && (Arc::ptr_eq(c, content) || **c == **content)
         {
             return Ok(p.clone());
         }
@@ -152,6 +154,16 @@ mod tests {
             text: text.into(),
             segments: 0,
         }))
+    }
+
+    #[test]
+    fn equal_contents_in_separate_arcs_are_split_once() {
+        let mut cache = TextCache::new(Concat::Udh8, 10);
+        let p1 = cache.prepare(&content("Сәлем")).unwrap();
+        let p2 = cache.prepare(&content("Сәлем")).unwrap();
+        assert!(Arc::ptr_eq(&p1.parts, &p2.parts));
+        let p3 = cache.prepare(&content("Сәлем!")).unwrap();
+        assert!(!Arc::ptr_eq(&p2.parts, &p3.parts));
     }
 
     #[test]

@@ -125,7 +125,7 @@ pub(super) async fn post_sms(
                 format!("{prefix}[{index}].{f}")
             }
         };
-        let mut item: SmsItem = match serde_json::from_str(v) {
+        let item: SmsItem = match serde_json::from_str(v) {
             Ok(i) => i,
             Err(e) => {
                 errors.push(RowError {
@@ -141,10 +141,10 @@ pub(super) async fn post_sms(
                 continue;
             }
         };
-        match check_item(&mut item, &info, class) {
-            Ok((content, c)) => {
+        match check_item(item, &info, class) {
+            Ok((to, content, c)) => {
                 class = Some(c);
-                rows.push((Row { to: item.to, index }, shared(&mut last, content)));
+                rows.push((Row { to, index }, shared(&mut last, content)));
             }
             Err((code, field, message)) => errors.push(RowError {
                 index,
@@ -198,13 +198,13 @@ fn shared(last: &mut Option<Arc<Content>>, content: Content) -> Arc<Content> {
 }
 
 /// Validate one row: text, sender, class. One request has one class (the window rules differ
-/// per class; mixing them in one batch is refused per row). An accepted row's text moves
-/// into its content (left empty in `item`).
+/// per class; mixing them in one batch is refused per row). An accepted row is its number,
+/// its content (the text moved into it) and its class.
 fn check_item(
-    item: &mut SmsItem,
+    item: SmsItem,
     info: &AccountInfo,
     batch_class: Option<TrafficClass>,
-) -> Result<(Content, TrafficClass), Fault> {
+) -> Result<(String, Content, TrafficClass), Fault> {
     if item.text.is_empty() {
         return Err(("empty", "text", "the text is empty".into()));
     }
@@ -247,9 +247,10 @@ fn check_item(
         ));
     }
     Ok((
+        item.to,
         Content::Sms(SmsContent {
             sender,
-            text: std::mem::take(&mut item.text),
+            text: item.text,
             segments,
         }),
         class,
