@@ -124,3 +124,37 @@ fn drain_returns_everything_awaiting() {
     assert_eq!(ids, vec![7, 8]);
     assert!(c.is_empty());
 }
+
+#[test]
+fn deadlines_of_finished_dispatches_do_not_pile_up() {
+    let (mut c, t) = setup();
+    // A day's traffic whose receipts all came in: nothing awaits, so the deadline queue must
+    // stay near its slack instead of holding every dispatch for the whole dlr_timeout.
+    for id in 0..50_000u64 {
+        let k = key(&format!("{id:x}"));
+        c.register(t, ready(id), vec![k.clone()]);
+        assert!(matches!(
+            c.on_receipt(t, k, Stat::Delivered, b""),
+            Match::Finished(..)
+        ));
+    }
+    assert!(c.is_empty());
+    assert!(c.expiry.len() <= EXPIRY_SLACK + 1, "{}", c.expiry.len());
+    // Dispatches still awaiting keep their deadlines through compactions, and expire.
+    for id in 100_000..110_000u64 {
+        c.register(t, ready(id), vec![key(&format!("w{id}"))]);
+    }
+    for id in 200_000..220_000u64 {
+        let k = key(&format!("{id:x}"));
+        c.register(t, ready(id), vec![k.clone()]);
+        c.on_receipt(t, k, Stat::Delivered, b"");
+    }
+    let expired = c.expire(t + 3601 * S);
+    assert_eq!(expired.len(), 10_000);
+    assert!(
+        expired
+            .iter()
+            .all(|(r, s, _)| (100_000..110_000).contains(&r.id.0) && *s == FinalState::Expired)
+    );
+    assert!(c.is_empty());
+}
