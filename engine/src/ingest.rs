@@ -46,22 +46,40 @@ pub struct Batch {
     pub skip_unreachable: Option<Arc<crate::insights::Insights>>,
 }
 
-/// What happened to one row.
+/// What happened to one row. Serialised without allocating per row (a batch answers up to
+/// `max_batch` of them): the id and time are written straight into the body.
 #[derive(Debug, Clone, Serialize)]
 pub struct RowResult {
     /// Position in the request.
     pub index: usize,
-    /// The dispatch id (absent only when the row was malformed).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
+    /// The dispatch id, as a JSON string (absent only when the row was malformed).
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "display_opt"
+    )]
+    pub id: Option<DispatchId>,
     /// `queued`, `deferred`, `insufficient_funds` or `refused`.
     pub status: &'static str,
     /// Why it was refused (a stable code).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-    /// When a deferred dispatch will be released, UTC.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub not_before: Option<String>,
+    pub reason: Option<&'static str>,
+    /// When a deferred dispatch will be released, UTC (RFC 3339).
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "display_opt"
+    )]
+    pub not_before: Option<jiff::Timestamp>,
+}
+
+/// `v` as a JSON string of its `Display` form, written without an intermediate `String`.
+fn display_opt<T: std::fmt::Display, S: serde::Serializer>(
+    v: &Option<T>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(v) => s.collect_str(v),
+        None => s.serialize_none(),
+    }
 }
 
 /// The API cannot take this batch now (an operator queue is full): 429 with Retry-After.
@@ -204,9 +222,9 @@ async fn accept_inner(
                 totals.refused += 1;
                 RowResult {
                     index,
-                    id: Some(id.to_string()),
+                    id: Some(id),
                     status: "refused",
-                    reason: Some(reason.to_owned()),
+                    reason: Some(reason),
                     not_before: None,
                 }
             }
@@ -223,7 +241,7 @@ async fn accept_inner(
                     }
                     Admission::Deferred(at) => {
                         totals.deferred += 1;
-                        ("deferred", Some(at.to_string()))
+                        ("deferred", Some(at))
                     }
                     Admission::InsufficientFunds => {
                         totals.insufficient_funds += 1;
@@ -236,9 +254,9 @@ async fn accept_inner(
                 };
                 RowResult {
                     index,
-                    id: Some(id.to_string()),
+                    id: Some(id),
                     status,
-                    reason: (status == "refused").then(|| "window_never_opens".to_owned()),
+                    reason: (status == "refused").then_some("window_never_opens"),
                     not_before,
                 }
             }
