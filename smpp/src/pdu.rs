@@ -149,6 +149,35 @@ pub fn decode(frame: Bytes) -> Decoded {
             tolerant: true,
         };
     };
+    if header.id == cmd::RESP | cmd::SUBMIT_SM
+        && let Some(id) = plain_message_id(&frame[HEADER_LEN..])
+    {
+        return Decoded {
+            header,
+            body: Body::SubmitSmResp(frame.slice_ref(id)),
+            tolerant: false,
+        };
+    }
+    decode_general(frame, header)
+}
+
+/// The `message_id` of a submit_sm_resp body when it is a plain one: printable ASCII without
+/// spaces, NUL-terminated, at most 64 octets (SMPP's 65 with the NUL). What follows the NUL
+/// (SMPP 5.0 TLVs) is not used.
+///
+/// This is where rusmpp stops for us: its decoder builds its whole command (584 octets with
+/// our TLV capacity) and moves it several times, 5.6 % of the SMPP threads' samples in the SMS
+/// throughput run, for the one field of the commonest PDU (one per message part). Such an id
+/// decodes to the same octets through rusmpp or the tolerant parser (`pdu_tests` checks
+/// both); anything else goes the general way.
+fn plain_message_id(body: &[u8]) -> Option<&[u8]> {
+    let end = body.iter().take(65).position(|&b| b == 0)?;
+    let id = &body[..end];
+    id.iter().all(u8::is_ascii_graphic).then_some(id)
+}
+
+/// Decodes with rusmpp, else with the tolerant parser.
+fn decode_general(frame: Bytes, header: Header) -> Decoded {
     let strict =
         <BorrowedCommand<'_, MAX_TLVS> as DecodeWithLength>::decode(&frame[4..], frame.len() - 4);
     if let Ok((command, _)) = strict

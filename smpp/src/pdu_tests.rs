@@ -160,3 +160,53 @@ fn digits_writes_zero_and_large_numbers() {
     assert_eq!(digits(0, &mut b), b"0");
     assert_eq!(digits(u64::MAX, &mut b), b"18446744073709551615");
 }
+
+#[test]
+fn plain_submit_sm_resp_ids_read_directly_decode_as_the_general_way_does() {
+    let tlv = [0x04, 0x25, 0x00, 0x01, 0x00]; // delivery_failure_reason (SMPP 5.0)
+    let ids: Vec<Vec<u8>> = vec![
+        b"".to_vec(),
+        b"abc123".to_vec(),
+        b"5F3A21".to_vec(),
+        b"1234567890123456789".to_vec(),
+        vec![b'7'; 64],
+        b"id:with/punctuation-_.~".to_vec(),
+    ];
+    for (seq, id) in ids.iter().enumerate() {
+        for tail in [&[][..], &tlv[..]] {
+            let mut body = id.clone();
+            body.push(0);
+            body.extend_from_slice(tail);
+            let frame = raw(0x8000_0004, 0, seq as u32, &body);
+            let header = Header::parse(&frame).unwrap();
+            assert_eq!(plain_message_id(&frame[HEADER_LEN..]), Some(&id[..]));
+            let direct = decode(frame.clone());
+            let general = decode_general(frame.clone(), header);
+            assert_eq!(direct.body, Body::SubmitSmResp(Bytes::copy_from_slice(id)));
+            assert_eq!(
+                direct.body,
+                general.body,
+                "{:?}",
+                String::from_utf8_lossy(id)
+            );
+            assert_eq!(direct.body, lenient::body(&frame, &header));
+            assert!(!direct.tolerant);
+        }
+    }
+}
+
+#[test]
+fn other_submit_sm_resp_ids_go_the_general_way() {
+    for body in [
+        &b"5F3A21"[..],       // no NUL
+        b"with space\0",      // not plain
+        "идент\0".as_bytes(), // not ASCII
+        &[b'7'; 65],          // too long, and no NUL within 65
+        b"",                  // header only
+    ] {
+        let frame = raw(0x8000_0004, 0, 3, body);
+        let header = Header::parse(&frame).unwrap();
+        assert_eq!(plain_message_id(&frame[HEADER_LEN..]), None, "{body:?}");
+        assert_eq!(decode(frame.clone()), decode_general(frame, header));
+    }
+}
