@@ -210,7 +210,7 @@ fn base_row(
         handed_off_at_utc: Some(handed),
         handed_off_local: None,
         final_at_utc: at,
-        final_local: String::new(),
+        final_local: Default::default(),
         inside_window: true,
         call: None,
         attempt: 1,

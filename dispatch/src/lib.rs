@@ -17,12 +17,14 @@ pub mod clock;
 pub mod ids;
 pub mod limiter;
 pub mod link;
+pub mod local_time;
 pub mod model;
 pub mod outcome;
 pub mod queue;
 
 pub use ids::{AccountId, CampaignId, DispatchId, OperatorId};
 pub use link::{LinkEvents, RetryReason};
+pub use local_time::LocalTime;
 pub use model::{Channel, Content, Ready, SmsContent, TrafficClass, VoiceContent};
 pub use outcome::{CallDetail, FinalState, Handoff, Outcome};
 pub use queue::{OperatorQueue, QueueFull};

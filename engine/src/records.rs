@@ -6,7 +6,7 @@
 //! a ledger entry somebody will bill from.
 
 use crate::tables::Names;
-use sendbox_dispatch::{Content, DispatchId, Outcome, Ready};
+use sendbox_dispatch::{Content, DispatchId, LocalTime, Outcome, Ready};
 use sendbox_store::{
     DispatchState, FeedbackKind, FeedbackRow, Handoff as StoreHandoff, LedgerKind, LedgerRow,
     ReceiptRow, Store, WriteOp,
@@ -42,7 +42,7 @@ pub enum Record {
         /// When, UTC.
         at: jiff::Timestamp,
         /// When, Almaty wall time.
-        local: String,
+        local: LocalTime,
         /// Units billed.
         units: u32,
         /// Tiyn debited.
@@ -59,9 +59,9 @@ pub enum Record {
         /// The outcome.
         outcome: Outcome,
         /// Outcome time, Almaty wall time.
-        local_final: String,
+        local_final: LocalTime,
         /// Handoff time UTC, local, inside the window.
-        handed_off: Option<(jiff::Timestamp, String, bool)>,
+        handed_off: Option<(jiff::Timestamp, LocalTime, bool)>,
         /// Total charged.
         cost: i64,
         /// Charged at the end (voice seconds), on top of the handoff debit.
@@ -152,11 +152,13 @@ async fn writer(
     // Converting records to ops here, committing in `commit` (in order): the channel holds
     // one converted batch while `commit` has its writes in flight.
     let (tx, batches) = mpsc::channel(1);
-    let committer = tokio::spawn(commit(batches, store.clone(), pending));
+    let spare = Spare::default();
+    let committer = tokio::spawn(commit(batches, store.clone(), pending, spare.clone()));
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let n = batch.len();
-        let mut ops = Vec::with_capacity(n * 2);
+        let mut ops = spare.take();
+        ops.reserve(n * 2);
         for r in batch.drain(..) {
             to_ops(r, &names, &store, &mut ops).await;
         }
@@ -168,12 +170,35 @@ async fn writer(
     let _ = committer.await;
 }
 
+/// Emptied op lists, kept for the next batches. A full batch's list is a few MB (16,384
+/// records, two or three ops each); allocated afresh per batch, it came from new pages, and
+/// zeroing them was 1.4 % of the engine's samples in the SMS throughput run.
+#[derive(Clone, Default)]
+struct Spare(Arc<parking_lot::Mutex<Vec<Vec<WriteOp>>>>);
+
+impl Spare {
+    /// A list to fill: a spare one, else a new one.
+    fn take(&self) -> Vec<WriteOp> {
+        self.0.lock().pop().unwrap_or_default()
+    }
+
+    /// Keep `ops` (emptied here) for a later batch, unless enough are kept already.
+    fn give(&self, mut ops: Vec<WriteOp>) {
+        ops.clear();
+        let mut kept = self.0.lock();
+        if kept.len() <= WRITES_IN_FLIGHT {
+            kept.push(ops);
+        }
+    }
+}
+
 /// Write each batch of ops, in the order they came, up to [`WRITES_IN_FLIGHT`] at a time;
 /// a batch whose write fails is retried (with backoff) until it is stored.
 async fn commit(
     mut batches: mpsc::Receiver<(Vec<WriteOp>, usize)>,
     store: Arc<dyn Store>,
     pending: Arc<AtomicUsize>,
+    spare: Spare,
 ) {
     use futures::StreamExt;
     // FuturesOrdered polls new futures in the order they were pushed, so the writes reach the
@@ -182,7 +207,7 @@ async fn commit(
     loop {
         tokio::select! {
             b = batches.recv(), if inflight.len() < WRITES_IN_FLIGHT => match b {
-                Some((ops, n)) => inflight.push_back(stored(store.clone(), ops, n, pending.clone())),
+                Some((ops, n)) => inflight.push_back(stored(store.clone(), ops, n, pending.clone(), spare.clone())),
                 None => break,
             },
             Some(()) = inflight.next() => {}
@@ -193,13 +218,22 @@ async fn commit(
 
 /// Write `ops` (`n` records) until the store takes them, then count them durable. A failed
 /// write hands the ops back for the retry: no copy is made per write.
-async fn stored(store: Arc<dyn Store>, mut ops: Vec<WriteOp>, n: usize, pending: Arc<AtomicUsize>) {
+async fn stored(
+    store: Arc<dyn Store>,
+    mut ops: Vec<WriteOp>,
+    n: usize,
+    pending: Arc<AtomicUsize>,
+    spare: Spare,
+) {
     let mut backoff = Duration::from_millis(50);
     loop {
         let expected = ops.len();
         let (result, back) = store.write_returning(ops).await;
         match result {
-            Ok(_) => break,
+            Ok(_) => {
+                spare.give(back);
+                break;
+            }
             Err(e) if back.len() != expected => {
                 // Only when the store's writer died mid-write: nothing can be stored any more.
                 tracing::error!(error = %e, records = n, "Store writer stopped without answering; these records were not stored.");
@@ -305,7 +339,7 @@ async fn to_ops(r: Record, names: &Names, store: &Arc<dyn Store>, ops: &mut Vec<
                 cost_tiyn: cost,
                 accepted_at: ready.accepted_at,
                 handed_off_at_utc: handed_off.as_ref().map(|h| h.0),
-                handed_off_local: handed_off.as_ref().map(|h| h.1.clone()),
+                handed_off_local: handed_off.map(|h| h.1),
                 final_at_utc: outcome.at,
                 final_local: local_final,
                 inside_window: handed_off.as_ref().is_some_and(|h| h.2),

@@ -30,7 +30,7 @@ use crate::zone::{Zone, floor_second, ts};
 use jiff::Timestamp;
 use jiff::civil::Date;
 use jiff::tz::{Offset, TimeZone, TimeZoneDatabase};
-use sendbox_dispatch::{AccountId, OperatorId, TrafficClass};
+use sendbox_dispatch::{AccountId, LocalTime, OperatorId, TrafficClass};
 
 /// Day-of-week bits for [`WindowRule`]: bit 0 is Monday, bit 6 is Sunday.
 pub mod days {
@@ -376,7 +376,7 @@ impl WindowPolicy {
 
     /// `at` as RFC 3339 local time with its offset, e.g. `2026-11-25T14:03:00+05:00`: the
     /// Almaty handoff time for receipts.
-    pub fn local_time(&self, at: Timestamp) -> String {
-        at.display_with_offset(self.offset_at(at)).to_string()
+    pub fn local_time(&self, at: Timestamp) -> LocalTime {
+        LocalTime::new(at, self.offset_at(at))
     }
 }

@@ -2,7 +2,7 @@
 
 use crate::StoreError;
 use crate::model::{DispatchState, LedgerKind, WriteOp};
-use sendbox_dispatch::{Channel, FinalState, TrafficClass};
+use sendbox_dispatch::{Channel, FinalState, LocalTime, TrafficClass};
 
 /// Check every op of one write; the first problem rejects the whole write.
 pub(crate) fn check_ops(ops: &[WriteOp]) -> Result<(), StoreError> {
@@ -112,6 +112,11 @@ pub(crate) fn channel(s: &str) -> Result<Channel, StoreError> {
         "voice" => Ok(Channel::Voice),
         _ => Err(corrupt("channel", s)),
     }
+}
+
+/// A stored `*_local` time.
+pub(crate) fn local_time(s: String) -> Result<LocalTime, StoreError> {
+    LocalTime::from_text(&s).ok_or_else(|| corrupt("local time", &s))
 }
 
 /// The traffic class named `s` in a stored row.

@@ -10,6 +10,7 @@
 //! ```
 
 use jiff::Timestamp;
+pub use sendbox_dispatch::LocalTime;
 use sendbox_dispatch::{CallDetail, Channel, FinalState, TrafficClass};
 
 mod views;
@@ -98,7 +99,7 @@ pub struct Handoff {
     /// When, UTC.
     pub at_utc: Timestamp,
     /// When, Asia/Almaty wall time as the engine recorded it.
-    pub at_local: String,
+    pub at_local: LocalTime,
     /// SMPP message id(s) or SIP Call-ID.
     pub operator_ref: String,
     /// Billable units at handoff.
@@ -137,11 +138,11 @@ pub struct ReceiptRow {
     /// When the operator took it, UTC.
     pub handed_off_at_utc: Option<Timestamp>,
     /// When the operator took it, Almaty wall time.
-    pub handed_off_local: Option<String>,
+    pub handed_off_local: Option<LocalTime>,
     /// When the outcome became known, UTC.
     pub final_at_utc: Timestamp,
     /// When the outcome became known, Almaty wall time.
-    pub final_local: String,
+    pub final_local: LocalTime,
     /// Whether it left inside the calling window (compliance proof).
     pub inside_window: bool,
     /// Voice call details.

@@ -243,9 +243,10 @@ pub(crate) async fn write_group(
                     r.cost.push(x.cost_tiyn);
                     r.accepted.push(x.accepted_at.into());
                     r.handed_off.push(x.handed_off_at_utc.map(Ts::from));
-                    r.handed_off_local.push(x.handed_off_local.as_deref());
+                    r.handed_off_local
+                        .push(x.handed_off_local.as_ref().map(|l| l.as_str()));
                     r.final_at.push(x.final_at_utc.into());
-                    r.final_local.push(&x.final_local);
+                    r.final_local.push(x.final_local.as_str());
                     r.inside.push(x.inside_window);
                     r.call.push(call);
                     r.attempt.push(i64::from(x.attempt));
@@ -300,7 +301,7 @@ pub(crate) async fn write_group(
         let (_, x) = handoff_ops[*i];
         h.id.push(*id as i64);
         h.at.push(x.at_utc.into());
-        h.local.push(&x.at_local);
+        h.local.push(x.at_local.as_str());
         h.oref.push(&x.operator_ref);
         h.units.push(i64::from(x.units));
         h.cost.push(x.cost_tiyn);

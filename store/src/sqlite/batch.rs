@@ -202,7 +202,7 @@ pub(crate) fn flush_accepts_and_handoffs(
             |s, b, (id, h)| {
                 s.int(b + 1, *id as i64)?;
                 s.int(b + 2, to_micros(h.at_utc))?;
-                s.text(b + 3, &h.at_local)?;
+                s.text(b + 3, h.at_local.as_str())?;
                 s.text(b + 4, &h.operator_ref)?;
                 s.int(b + 5, i64::from(h.units))?;
                 s.int(b + 6, h.cost_tiyn)
@@ -381,9 +381,9 @@ fn bind_receipt<'a>(
     b.int(base + 11, r.cost_tiyn)?;
     b.int(base + 12, to_micros(r.accepted_at))?;
     b.opt_int(base + 13, r.handed_off_at_utc.map(to_micros))?;
-    b.opt_text(base + 14, r.handed_off_local.as_deref())?;
+    b.opt_text(base + 14, r.handed_off_local.as_ref().map(|l| l.as_str()))?;
     b.int(base + 15, to_micros(r.final_at_utc))?;
-    b.text(base + 16, &r.final_local)?;
+    b.text(base + 16, r.final_local.as_str())?;
     b.int(base + 17, i64::from(r.inside_window))?;
     b.opt_text(base + 18, call)?;
     b.int(base + 19, i64::from(r.attempt))

@@ -50,7 +50,7 @@ pub fn dispatch(id: u64, account: &str, msisdn: u64) -> DispatchRow {
 pub fn handoff(at: Timestamp) -> Handoff {
     Handoff {
         at_utc: at,
-        at_local: time::almaty_local(at),
+        at_local: local(at),
         operator_ref: "msg-1".into(),
         units: 1,
         cost_tiyn: 1200,
@@ -72,9 +72,9 @@ pub fn receipt(d: &DispatchRow, state: FinalState, at: Timestamp) -> ReceiptRow 
         cost_tiyn: 1200,
         accepted_at: d.accepted_at,
         handed_off_at_utc: Some(d.accepted_at),
-        handed_off_local: Some(time::almaty_local(d.accepted_at)),
+        handed_off_local: Some(local(d.accepted_at)),
         final_at_utc: at,
-        final_local: time::almaty_local(at),
+        final_local: local(at),
         inside_window: true,
         call: None,
         attempt: 1,
@@ -129,4 +129,9 @@ macro_rules! suite {
             }
         )*
     };
+}
+
+/// `at` as the Almaty wall time a store keeps (the zoned form, which fits a `LocalTime`).
+pub fn local(at: Timestamp) -> LocalTime {
+    LocalTime::from_text(&time::almaty_local(at)).expect("an Almaty time fits")
 }
