@@ -196,9 +196,9 @@ fn base_row(
     let handed = at - SignedDuration::from_secs(45);
     ReceiptRow {
         dispatch_id: id,
-        account: c.account.clone(),
+        account: c.account.as_str().into(),
         campaign: c.campaign,
-        operator: operator.to_string(),
+        operator: operator.into(),
         channel: Channel::Sms,
         msisdn,
         state: FinalState::Delivered,

@@ -231,7 +231,7 @@ impl CampaignReport {
             let state = x.state.as_str();
             *r.states.entry(state.into()).or_default() += 1;
             *r.by_operator
-                .entry(x.operator.clone())
+                .entry(x.operator.to_string())
                 .or_default()
                 .entry(state.into())
                 .or_default() += 1;
@@ -336,7 +336,7 @@ pub fn recipients_csv<W: std::io::Write>(
         w.write_record([
             x.dispatch_id.to_string(),
             x.msisdn.to_string(),
-            x.operator.clone(),
+            x.operator.to_string(),
             match x.channel {
                 Channel::Sms => "sms",
                 Channel::Voice => "voice",

@@ -311,16 +311,12 @@ pub fn outbox_row(
     };
     DispatchRow {
         id: d.id.0,
-        account: names.account(d.account).to_owned(),
+        account: names.account_shared(d.account),
         campaign: d.campaign.map(|c| c.0),
         channel: d.channel(),
         class: d.class,
         msisdn: d.msisdn,
-        operator: if d.operator.0 == u16::MAX {
-            String::new()
-        } else {
-            names.operator(d.operator).to_owned()
-        },
+        operator: names.operator_shared(d.operator),
         content_ref,
         sender,
         segments,

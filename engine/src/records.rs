@@ -285,7 +285,7 @@ async fn to_ops(r: Record, names: &Names, store: &Arc<dyn Store>, ops: &mut Vec<
             });
             ops.push(WriteOp::Ledger(LedgerRow {
                 dispatch_id: Some(ready.id.0),
-                account: names.account(ready.account).to_owned(),
+                account: names.account_shared(ready.account),
                 kind: LedgerKind::Debit,
                 attempt: ready.attempt,
                 amount_tiyn: -cost,
@@ -300,7 +300,7 @@ async fn to_ops(r: Record, names: &Names, store: &Arc<dyn Store>, ops: &mut Vec<
             cost,
             extra_debit,
         } => {
-            let account = names.account(ready.account).to_owned();
+            let account = names.account_shared(ready.account);
             let digits: String = outcome
                 .call
                 .as_ref()
@@ -329,7 +329,7 @@ async fn to_ops(r: Record, names: &Names, store: &Arc<dyn Store>, ops: &mut Vec<
                 dispatch_id: ready.id.0,
                 account,
                 campaign: ready.campaign.map(|c| c.0),
-                operator: names.operator(ready.operator).to_owned(),
+                operator: names.operator_shared(ready.operator),
                 channel: ready.channel(),
                 msisdn: ready.msisdn,
                 state: outcome.state,

@@ -48,6 +48,22 @@ impl Names {
         self.accounts.get(a.0 as usize).map_or("?", |s| s)
     }
 
+    /// An account's id, shared: store rows hold it without a copy per row.
+    pub fn account_shared(&self, a: AccountId) -> Arc<str> {
+        self.accounts
+            .get(a.0 as usize)
+            .cloned()
+            .unwrap_or_else(|| Arc::from("?"))
+    }
+
+    /// An operator's id, shared (empty for "no operator", as [`Names::operator`]).
+    pub fn operator_shared(&self, op: OperatorId) -> Arc<str> {
+        self.operators
+            .get(usize::from(op.0))
+            .cloned()
+            .unwrap_or_else(|| Arc::from(""))
+    }
+
     /// The index of the account with id `id`.
     pub fn account_index(&self, id: &str) -> Option<AccountId> {
         self.accounts

@@ -66,7 +66,7 @@ pub(super) async fn topup(
     app.store
         .write(vec![WriteOp::Ledger(LedgerRow {
             dispatch_id: None,
-            account: id.clone(),
+            account: id.as_str().into(),
             kind: LedgerKind::Topup,
             attempt: 0,
             amount_tiyn: body.amount_tiyn,

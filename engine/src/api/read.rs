@@ -44,7 +44,7 @@ pub(super) async fn get_dispatch(
         .store
         .dispatch(id)
         .await?
-        .filter(|v| who.as_ref().is_none_or(|a| *a == v.row.account))
+        .filter(|v| who.as_deref().is_none_or(|a| a == &*v.row.account))
         .ok_or_else(|| ApiError::not_found("dispatch"))?;
     Ok(Json(dispatch_json(&view)))
 }

@@ -12,6 +12,7 @@
 use jiff::Timestamp;
 pub use sendbox_dispatch::LocalTime;
 use sendbox_dispatch::{CallDetail, Channel, FinalState, TrafficClass};
+use std::sync::Arc;
 
 mod views;
 pub use views::*;
@@ -66,7 +67,7 @@ pub struct DispatchRow {
     /// The dispatch id (at most `i64::MAX`).
     pub id: u64,
     /// The account's name from config.
-    pub account: String,
+    pub account: Arc<str>,
     /// The campaign, if any.
     pub campaign: Option<u64>,
     /// SMS or voice.
@@ -76,7 +77,7 @@ pub struct DispatchRow {
     /// Recipient, E.164 digits.
     pub msisdn: u64,
     /// The operator's name from config.
-    pub operator: String,
+    pub operator: Arc<str>,
     /// The SMS text, or the audio id of a voice prompt.
     pub content_ref: String,
     /// Sender id (SMS) or caller id (voice).
@@ -114,11 +115,11 @@ pub struct ReceiptRow {
     /// The dispatch (primary key: a second receipt for it is ignored).
     pub dispatch_id: u64,
     /// Who pays.
-    pub account: String,
+    pub account: Arc<str>,
     /// The campaign, if any.
     pub campaign: Option<u64>,
     /// The operator's name.
-    pub operator: String,
+    pub operator: Arc<str>,
     /// SMS or voice.
     pub channel: Channel,
     /// Recipient.
@@ -198,7 +199,7 @@ pub struct LedgerRow {
     /// The dispatch it belongs to (none for top-ups and opening balances).
     pub dispatch_id: Option<u64>,
     /// The account.
-    pub account: String,
+    pub account: Arc<str>,
     /// What it records.
     pub kind: LedgerKind,
     /// The attempt (voice retries are new attempts); 0 when not per attempt.

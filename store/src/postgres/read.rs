@@ -33,9 +33,9 @@ fn receipt(r: &Row) -> Result<StoredReceipt, StoreError> {
         seq: r.try_get(0)?,
         receipt: ReceiptRow {
             dispatch_id: v::unsigned("dispatch id", r.try_get(1)?)?,
-            account: r.try_get(2)?,
+            account: r.try_get::<_, String>(2)?.into(),
             campaign: opt_u64(r, 3, "campaign")?,
-            operator: r.try_get(4)?,
+            operator: r.try_get::<_, String>(4)?.into(),
             channel: v::channel(r.try_get(5)?)?,
             msisdn: v::unsigned("msisdn", r.try_get(6)?)?,
             state: v::final_state(r.try_get(7)?)?,
@@ -61,12 +61,12 @@ fn receipt(r: &Row) -> Result<StoredReceipt, StoreError> {
 fn dispatch(r: &Row) -> Result<(DispatchRow, jiff::Timestamp, Option<Handoff>), StoreError> {
     let row = DispatchRow {
         id: v::unsigned("dispatch id", r.try_get(0)?)?,
-        account: r.try_get(1)?,
+        account: r.try_get::<_, String>(1)?.into(),
         campaign: opt_u64(r, 2, "campaign")?,
         channel: v::channel(r.try_get(3)?)?,
         class: v::class(r.try_get(4)?)?,
         msisdn: v::unsigned("msisdn", r.try_get(5)?)?,
-        operator: r.try_get(6)?,
+        operator: r.try_get::<_, String>(6)?.into(),
         content_ref: r.try_get(7)?,
         sender: r.try_get(8)?,
         segments: v::small("segments", i64::from(r.try_get::<_, i32>(9)?))?,
