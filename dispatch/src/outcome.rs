@@ -93,8 +93,10 @@ pub struct Outcome {
     pub billable_seconds: u32,
     /// When the outcome became known.
     pub at: jiff::Timestamp,
-    /// Voice call details.
-    pub call: Option<CallDetail>,
+    /// Voice call details, boxed: every SMS outcome carries `None`, and an outcome is moved
+    /// through the links' record channel, so its size is copied per message (the detail is
+    /// 144 octets, the outcome without it 56; a record of the engine went from 416 to 280).
+    pub call: Option<Box<CallDetail>>,
 }
 
 impl Outcome {

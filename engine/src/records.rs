@@ -343,7 +343,7 @@ async fn to_ops(r: Record, names: &Names, store: &Arc<dyn Store>, ops: &mut Vec<
                 final_at_utc: outcome.at,
                 final_local: local_final,
                 inside_window: handed_off.as_ref().is_some_and(|h| h.2),
-                call: outcome.call,
+                call: outcome.call.map(|c| *c),
                 attempt: ready.attempt,
             })));
             if !digits.is_empty() {

@@ -218,7 +218,7 @@ fn report(ctx: &Ctx, mut d: Ready, voice: &VoiceContent, e: CallEnd) {
         error: e.error,
         billable_seconds: e.billable_seconds,
         at: clock.now(),
-        call: Some(detail),
+        call: Some(Box::new(detail)),
     };
     ctx.events.finished(d, outcome);
 }
