@@ -3,7 +3,7 @@
 mod common;
 
 use common::{ACME, ADMIN, Engine, Opts, SHOP};
-use serde_json::json;
+use serde_json::{Value, json};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_tokens_get_401_and_accounts_see_only_their_own_dispatches() {
@@ -248,5 +248,28 @@ async fn full_queues_answer_429_with_retry_after() {
         .unwrap();
     assert_eq!(r.status().as_u16(), 429);
     assert_eq!(r.headers()["retry-after"], "1");
+    e.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_over_max_batch_is_refused_whole_with_413() {
+    let e = Engine::start(Opts::default()).await;
+    // The default api.max_batch is 10,000.
+    let rows: Vec<Value> = (0..10_001)
+        .map(|i| json!({"to": format!("+7701{:07}", i), "text": "t", "sender": "ACME"}))
+        .collect();
+    let (s, body) = e.post("/v1/sms", ACME, json!({ "messages": rows })).await;
+    assert_eq!(s, 413, "{body}");
+    assert_eq!(body["error"]["code"], "too_large", "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("api.max_batch = 10000"),
+        "{body}"
+    );
+    // Nothing of it was taken.
+    let accepted = &e.app.core.stats.accepted;
+    assert_eq!(accepted.load(std::sync::atomic::Ordering::Relaxed), 0);
     e.stop().await;
 }

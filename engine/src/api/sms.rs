@@ -21,6 +21,7 @@ use serde::de::{DeserializeSeed, Deserializer, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -63,7 +64,10 @@ const MAX_SEGMENTS: u16 = 255;
 /// `messages` of a batch, or the whole body as one message. Each row is decoded on its own, so
 /// one bad row is reported by its field and the others go on; the rows are borrowed slices of
 /// the body rather than a `serde_json::Value` tree (a map and its strings per message).
-fn split_rows(body: &[u8]) -> Result<(Vec<&str>, &'static str), ApiError> {
+///
+/// A batch has at most `max` rows: reading stops at the first row past it (413), so an
+/// oversized body is refused without a list of all its rows being built.
+fn split_rows(body: &[u8], max: usize) -> Result<(Vec<&str>, &'static str), ApiError> {
     let text = std::str::from_utf8(body).map_err(|e| {
         ApiError::bad_request("bad_json", format!("the body is not JSON: not UTF-8: {e}"))
     })?;
@@ -87,12 +91,22 @@ fn split_rows(body: &[u8]) -> Result<(Vec<&str>, &'static str), ApiError> {
         ));
     }
     let text = messages.get();
-    let rows = RowsSeed(text.len() / MIN_ROW_BYTES)
-        .deserialize(&mut serde_json::Deserializer::from_str(text))
-        .map_err(|e| {
-            ApiError::bad_request("bad_request", format!("messages: expected an array: {e}"))
-        })?;
-    Ok((rows, "messages"))
+    let too_many = Cell::new(false);
+    let seed = RowsSeed {
+        capacity: (text.len() / MIN_ROW_BYTES).min(max),
+        max,
+        too_many: &too_many,
+    };
+    match seed.deserialize(&mut serde_json::Deserializer::from_str(text)) {
+        Ok(rows) => Ok((rows, "messages")),
+        Err(_) if too_many.get() => Err(ApiError::too_large(format!(
+            "more than {max} messages in one request; the limit is api.max_batch = {max}"
+        ))),
+        Err(e) => Err(ApiError::bad_request(
+            "bad_request",
+            format!("messages: expected an array: {e}"),
+        )),
+    }
 }
 
 /// Fewer bytes than any row takes (`{"to":"77011234567","text":"x"}` is 32): the array's
@@ -100,10 +114,15 @@ fn split_rows(body: &[u8]) -> Result<(Vec<&str>, &'static str), ApiError> {
 const MIN_ROW_BYTES: usize = 24;
 
 /// The elements of the `messages` array, unparsed, into a list sized up front (growing it
-/// by doubling to 10,000 rows copies it a dozen times).
-struct RowsSeed(usize);
+/// by doubling to 10,000 rows copies it a dozen times), refusing more than `max`.
+struct RowsSeed<'f> {
+    capacity: usize,
+    max: usize,
+    /// Set when the array has more than `max` elements (the error then says why).
+    too_many: &'f Cell<bool>,
+}
 
-impl<'de> DeserializeSeed<'de> for RowsSeed {
+impl<'de> DeserializeSeed<'de> for RowsSeed<'_> {
     type Value = Vec<&'de str>;
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
@@ -111,7 +130,7 @@ impl<'de> DeserializeSeed<'de> for RowsSeed {
     }
 }
 
-impl<'de> Visitor<'de> for RowsSeed {
+impl<'de> Visitor<'de> for RowsSeed<'_> {
     type Value = Vec<&'de str>;
 
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -119,8 +138,12 @@ impl<'de> Visitor<'de> for RowsSeed {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        let mut rows = Vec::with_capacity(self.0);
+        let mut rows = Vec::with_capacity(self.capacity);
         while let Some(r) = seq.next_element::<&'de RawValue>()? {
+            if rows.len() == self.max {
+                self.too_many.set(true);
+                return Err(serde::de::Error::custom("too many messages"));
+            }
             rows.push(r.get());
         }
         Ok(rows)
@@ -148,14 +171,8 @@ pub(super) async fn post_sms(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let account = account_caller(&app, &headers)?;
-    let (items, prefix) = split_rows(&body)?;
     let max = app.config.load().api.max_batch as usize;
-    if items.len() > max {
-        return Err(ApiError::too_large(format!(
-            "{} messages in one request; at most {max}",
-            items.len()
-        )));
-    }
+    let (items, prefix) = split_rows(&body, max)?;
     if items.is_empty() {
         return Err(ApiError::field("empty", "messages", "no messages"));
     }
@@ -341,7 +358,7 @@ mod tests {
     use super::*;
 
     fn rows(body: &str) -> Result<(Vec<String>, &'static str), (&'static str, String)> {
-        split_rows(body.as_bytes())
+        split_rows(body.as_bytes(), 10)
             .map(|(r, p)| (r.iter().map(|x| x.to_string()).collect(), p))
             .map_err(|e| (e.code, e.message))
     }
@@ -391,7 +408,7 @@ mod tests {
         let (code, _) = rows("\u{FEFF}").unwrap_err();
         assert_eq!(code, "bad_json");
         assert_eq!(
-            split_rows(b"{\"to\": \"\xff\"}").unwrap_err().code,
+            split_rows(b"{\"to\": \"\xff\"}", 10).unwrap_err().code,
             "bad_json"
         );
         let (code, msg) = rows(r#"{"messages": [], "sender": "X"}"#).unwrap_err();
@@ -402,5 +419,29 @@ mod tests {
         let (code, msg) = rows(r#"{"messages": {"to": "1"}}"#).unwrap_err();
         assert_eq!(code, "bad_request");
         assert!(msg.starts_with("messages: expected an array"), "{msg}");
+    }
+
+    #[test]
+    fn a_batch_of_more_than_max_rows_is_refused_as_too_large() {
+        let batch = |n: usize| {
+            let rows: Vec<String> = (0..n)
+                .map(|i| format!(r#"{{"to":"+7701{i:07}","text":"t"}}"#))
+                .collect();
+            format!(r#"{{"messages": [{}]}}"#, rows.join(","))
+        };
+        assert_eq!(rows(&batch(10)).unwrap().0.len(), 10);
+        let (code, msg) = rows(&batch(11)).unwrap_err();
+        assert_eq!(
+            (code, msg.as_str()),
+            (
+                "too_large",
+                "more than 10 messages in one request; the limit is api.max_batch = 10"
+            )
+        );
+        let e = split_rows(batch(11).as_bytes(), 10).unwrap_err();
+        assert_eq!(e.status, StatusCode::PAYLOAD_TOO_LARGE);
+        // The body is checked as JSON before its rows are counted.
+        let (code, _) = rows(&batch(12).replace("]}", ",]}")).unwrap_err();
+        assert_eq!(code, "bad_json");
     }
 }
