@@ -76,26 +76,48 @@ fn sipp_uas(file: &str, port: u16, media_port: u16, dir: &std::path::Path) -> Ch
         .expect("sipp starts")
 }
 
-/// Send the INVITE until sipp (still starting) answers with anything: every 100 ms for up to
-/// 15 s (a loaded CI machine once took longer than 2 s to start sipp).
-async fn invite_until_heard(uac: &Uac, branch: &str) -> rsip::Response {
-    for _ in 0..150 {
-        uac.invite(InviteOpts {
-            cseq: 1,
-            branch,
-            auth: None,
-            sdp: Some(uac.offer()),
-        })
-        .await;
-        let mut buf = vec![0u8; 65535];
-        if let Ok(Ok((n, _))) =
-            tokio::time::timeout(Duration::from_millis(100), uac.sip.recv_from(&mut buf)).await
-            && let Ok(rsip::SipMessage::Response(r)) = rsip::SipMessage::try_from(&buf[..n])
-        {
-            return r;
+/// Start sipp as a UAS running `file` on fresh ports, and send the INVITE from a new UAC
+/// until it answers with anything: every 100 ms for up to 15 s (a loaded CI machine once took
+/// longer than 2 s to start sipp).
+///
+/// A port from `free_port` is free when picked, but another test running at the same time
+/// can bind it before sipp does; sipp then exits at once. That is a race of the test, not a
+/// failure of sipp or of ours, so sipp is started again on other ports (at most three times).
+async fn uas_answering(
+    file: &str,
+    dir: &std::path::Path,
+    user: &str,
+    branch: &str,
+) -> (Child, Uac, rsip::Response) {
+    for _ in 0..3 {
+        let (port, media_port) = (free_port(), free_port());
+        let mut child = sipp_uas(file, port, media_port, dir);
+        let uac = Uac::new(format!("127.0.0.1:{port}").parse().unwrap(), user).await;
+        for _ in 0..150 {
+            if let Ok(Some(status)) = child.try_wait() {
+                eprintln!("sipp exited before answering ({status}); starting it on other ports");
+                break;
+            }
+            uac.invite(InviteOpts {
+                cseq: 1,
+                branch,
+                auth: None,
+                sdp: Some(uac.offer()),
+            })
+            .await;
+            let mut buf = vec![0u8; 65535];
+            if let Ok(Ok((n, _))) =
+                tokio::time::timeout(Duration::from_millis(100), uac.sip.recv_from(&mut buf)).await
+                && let Ok(rsip::SipMessage::Response(r)) = rsip::SipMessage::try_from(&buf[..n])
+            {
+                return (child, uac, r);
+            }
+        }
+        if child.try_wait().ok().flatten().is_none() {
+            panic!("sipp never answered (running for 15 s)");
         }
     }
-    panic!("sipp never answered");
+    panic!("sipp exited before answering three times");
 }
 
 async fn exit_code(mut child: Child) -> Option<i32> {
@@ -113,10 +135,8 @@ async fn sipp_uas_answer_scenario_answers_echoes_rtp_and_accepts_bye() {
     }
     let dir = std::env::temp_dir().join(format!("sip-sim-sipp-answer-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let (port, media_port) = (free_port(), free_port());
-    let child = sipp_uas("uas_answer.xml", port, media_port, &dir);
-    let uac = Uac::new(format!("127.0.0.1:{port}").parse().unwrap(), "77017770001").await;
-    let mut r = invite_until_heard(&uac, "z9hG4bKs1").await;
+    let (child, uac, mut r) =
+        uas_answering("uas_answer.xml", &dir, "77017770001", "z9hG4bKs1").await;
     while code(&r) < 200 {
         r = uac.response().await;
     }
@@ -155,10 +175,7 @@ async fn sipp_uas_busy_scenario_returns_486() {
     }
     let dir = std::env::temp_dir().join(format!("sip-sim-sipp-busy-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let (port, media_port) = (free_port(), free_port());
-    let child = sipp_uas("uas_busy.xml", port, media_port, &dir);
-    let uac = Uac::new(format!("127.0.0.1:{port}").parse().unwrap(), "77017770486").await;
-    let mut r = invite_until_heard(&uac, "z9hG4bKs2").await;
+    let (child, uac, mut r) = uas_answering("uas_busy.xml", &dir, "77017770486", "z9hG4bKs2").await;
     while code(&r) < 200 {
         r = uac.response().await;
     }
