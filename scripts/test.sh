@@ -3,7 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo fmt --all -- --check
-cargo clippy --workspace --all-targets -- -D warnings
+# --all-features: the benchmarks behind features (store, audio, ...) are compiled and linted too.
+cargo clippy --workspace --all-targets --all-features -- -D warnings
 cargo test --workspace
 if command -v systemd-analyze >/dev/null 2>&1; then
     ./scripts/verify-systemd.sh

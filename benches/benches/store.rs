@@ -13,7 +13,7 @@
 //! `cargo bench -p sendbox-benches --features store --bench store -- --warm-up-time 1 --measurement-time 3`
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use sendbox_dispatch::{Channel, FinalState, TrafficClass};
+use sendbox_dispatch::{Channel, FinalState, LocalTime, TrafficClass};
 use sendbox_store::{
     DispatchRow, DispatchState, Handoff, LedgerKind, LedgerRow, ReceiptRow, Store, WriteOp,
 };
@@ -28,10 +28,15 @@ fn t0() -> jiff::Timestamp {
     jiff::Timestamp::from_second(1_795_600_000).expect("valid timestamp")
 }
 
+/// `at` as the engine records Almaty wall time.
+fn almaty(at: jiff::Timestamp) -> LocalTime {
+    LocalTime::new(at, jiff::tz::Offset::constant(5))
+}
+
 fn dispatch(id: u64) -> DispatchRow {
     DispatchRow {
         id,
-        account: format!("account-{}", id % 8),
+        account: format!("account-{}", id % 8).into(),
         campaign: Some(id / 10_000),
         channel: Channel::Sms,
         class: TrafficClass::Service,
@@ -62,9 +67,9 @@ fn receipt(d: &DispatchRow) -> ReceiptRow {
         cost_tiyn: 1200,
         accepted_at: d.accepted_at,
         handed_off_at_utc: Some(t0()),
-        handed_off_local: LocalTime::from_text("2026-11-25T15:06:40+05:00"),
+        handed_off_local: Some(almaty(t0())),
         final_at_utc: t0(),
-        final_local: LocalTime::from_text("2026-11-25T15:06:41+05:00").unwrap_or_default(),
+        final_local: almaty(t0()),
         inside_window: true,
         call: None,
         attempt: 1,
@@ -199,7 +204,7 @@ fn lifecycle_cpu(rt: &Runtime, name: &str, store: &Arc<dyn Store>) {
                     id: d.id,
                     handoff: Handoff {
                         at_utc: t0(),
-                        at_local: LocalTime::from_text("2026-11-25T15:06:40+05:00").unwrap_or_default(),
+                        at_local: almaty(t0()),
                         operator_ref: format!("{:08x}", d.id),
                         units: 1,
                         cost_tiyn: 1200,
