@@ -338,11 +338,11 @@ async fn to_ops(r: Record, names: &Names, store: &Arc<dyn Store>, ops: &mut Vec<
                 billable_seconds: outcome.billable_seconds,
                 cost_tiyn: cost,
                 accepted_at: ready.accepted_at,
-                handed_off_at_utc: handed_off.as_ref().map(|h| h.0),
+                handed_off_at_utc: handed_off.map(|h| h.0),
                 handed_off_local: handed_off.map(|h| h.1),
                 final_at_utc: outcome.at,
                 final_local: local_final,
-                inside_window: handed_off.as_ref().is_some_and(|h| h.2),
+                inside_window: handed_off.is_some_and(|h| h.2),
                 call: outcome.call.map(|c| *c),
                 attempt: ready.attempt,
             })));

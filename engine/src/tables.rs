@@ -50,18 +50,12 @@ impl Names {
 
     /// An account's id, shared: store rows hold it without a copy per row.
     pub fn account_shared(&self, a: AccountId) -> Arc<str> {
-        self.accounts
-            .get(a.0 as usize)
-            .cloned()
-            .unwrap_or_else(|| Arc::from("?"))
+        shared_name(&self.accounts, a.0 as usize, "?")
     }
 
     /// An operator's id, shared (empty for "no operator", as [`Names::operator`]).
     pub fn operator_shared(&self, op: OperatorId) -> Arc<str> {
-        self.operators
-            .get(usize::from(op.0))
-            .cloned()
-            .unwrap_or_else(|| Arc::from(""))
+        shared_name(&self.operators, usize::from(op.0), "")
     }
 
     /// The index of the account with id `id`.
@@ -177,10 +171,7 @@ impl Tables {
 
     /// An operator's id for labels.
     pub fn operator_name(&self, op: OperatorId) -> Arc<str> {
-        self.operators
-            .get(usize::from(op.0))
-            .cloned()
-            .unwrap_or_else(|| Arc::from("?"))
+        shared_name(&self.operators, usize::from(op.0), "?")
     }
 
     fn prices(&self, op: OperatorId) -> Prices {
@@ -269,4 +260,10 @@ fn window_policy(config: &Config) -> anyhow::Result<WindowPolicy> {
         }
     }
     Ok(p)
+}
+
+/// The name at `i` of `names`, shared, or `missing` (out of range: the engine never produces
+/// such an id).
+fn shared_name(names: &[Arc<str>], i: usize, missing: &str) -> Arc<str> {
+    names.get(i).cloned().unwrap_or_else(|| Arc::from(missing))
 }

@@ -119,6 +119,11 @@ pub(crate) fn local_time(s: String) -> Result<LocalTime, StoreError> {
     LocalTime::from_text(&s).ok_or_else(|| corrupt("local time", &s))
 }
 
+/// A stored `*_local` time that may be NULL.
+pub(crate) fn opt_local_time(s: Option<String>) -> Result<Option<LocalTime>, StoreError> {
+    s.map(local_time).transpose()
+}
+
 /// The traffic class named `s` in a stored row.
 pub(crate) fn class(s: &str) -> Result<TrafficClass, StoreError> {
     match s {

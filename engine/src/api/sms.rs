@@ -109,8 +109,9 @@ fn split_rows(body: &[u8], max: usize) -> Result<(Vec<&str>, &'static str), ApiE
     }
 }
 
-/// Fewer bytes than any row takes (`{"to":"77011234567","text":"x"}` is 32): the array's
-/// length over this bounds its row count, to size the row list once.
+/// Fewer bytes than a well-formed row takes (`{"to":"77011234567","text":"x"}` is 32): the
+/// array's length over this sizes the row list once (a hint only: it is capped at the batch
+/// limit, and a body of malformed rows just grows the list).
 const MIN_ROW_BYTES: usize = 24;
 
 /// The elements of the `messages` array, unparsed, into a list sized up front (growing it

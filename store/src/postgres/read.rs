@@ -45,10 +45,7 @@ fn receipt(r: &Row) -> Result<StoredReceipt, StoreError> {
             cost_tiyn: r.try_get(11)?,
             accepted_at: ts(r, 12)?,
             handed_off_at_utc: opt_ts(r, 13)?,
-            handed_off_local: r
-                .try_get::<_, Option<String>>(14)?
-                .map(v::local_time)
-                .transpose()?,
+            handed_off_local: v::opt_local_time(r.try_get(14)?)?,
             final_at_utc: ts(r, 15)?,
             final_local: v::local_time(r.try_get(16)?)?,
             inside_window: r.try_get(17)?,
@@ -78,11 +75,7 @@ fn dispatch(r: &Row) -> Result<(DispatchRow, jiff::Timestamp, Option<Handoff>), 
     let handoff = match opt_ts(r, 15)? {
         Some(at_utc) => Some(Handoff {
             at_utc,
-            at_local: r
-                .try_get::<_, Option<String>>(16)?
-                .map(v::local_time)
-                .transpose()?
-                .unwrap_or_default(),
+            at_local: v::opt_local_time(r.try_get(16)?)?.unwrap_or_default(),
             operator_ref: r.try_get::<_, Option<String>>(17)?.unwrap_or_default(),
             units: v::small(
                 "units",

@@ -45,10 +45,7 @@ fn receipt(r: &Row<'_>) -> Result<StoredReceipt, StoreError> {
             cost_tiyn: r.get(11)?,
             accepted_at: from_micros(r.get(12)?)?,
             handed_off_at_utc: r.get::<_, Option<i64>>(13)?.map(from_micros).transpose()?,
-            handed_off_local: r
-                .get::<_, Option<String>>(14)?
-                .map(v::local_time)
-                .transpose()?,
+            handed_off_local: v::opt_local_time(r.get(14)?)?,
             final_at_utc: from_micros(r.get(15)?)?,
             final_local: v::local_time(r.get(16)?)?,
             inside_window: r.get(17)?,
@@ -81,11 +78,7 @@ fn dispatch(r: &Row<'_>) -> Result<(DispatchRow, i64, Option<Handoff>), StoreErr
     let handoff = match r.get::<_, Option<i64>>(15)? {
         Some(at) => Some(Handoff {
             at_utc: from_micros(at)?,
-            at_local: r
-                .get::<_, Option<String>>(16)?
-                .map(v::local_time)
-                .transpose()?
-                .unwrap_or_default(),
+            at_local: v::opt_local_time(r.get(16)?)?.unwrap_or_default(),
             operator_ref: r.get::<_, Option<String>>(17)?.unwrap_or_default(),
             units: v::small("units", r.get::<_, Option<i64>>(18)?.unwrap_or(0))?,
             cost_tiyn: r.get::<_, Option<i64>>(19)?.unwrap_or(0),
