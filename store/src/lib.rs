@@ -34,6 +34,14 @@ pub use store::Store;
 
 use std::sync::Arc;
 
+/// How many times the SQLite page cache skipped a post-commit truncation that had nothing to
+/// drop, in this process (see the SQLite backend's `pcache`); 0 if SQLite was initialized
+/// before the store could wrap its page cache. For tests and diagnostics.
+#[doc(hidden)]
+pub fn sqlite_cache_truncations_skipped() -> u64 {
+    sqlite::cache_truncations_skipped()
+}
+
 /// Open (creating and migrating as needed) the store at `url`:
 /// - `sqlite:PATH` (or `sqlite://PATH`), with optional `?synchronous=full|normal|off`
 ///   (default `full`: a commit survives power loss) and `&readers=N` (default 2);

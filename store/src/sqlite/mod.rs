@@ -4,7 +4,9 @@
 mod apply;
 mod batch;
 mod checkpoint;
+mod config;
 mod migrate;
+mod pcache;
 mod raw;
 mod read;
 mod writer;
@@ -17,6 +19,8 @@ use rusqlite::{Connection, OpenFlags};
 use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::sync::oneshot;
+
+pub(crate) use pcache::truncations_skipped as cache_truncations_skipped;
 
 /// The SQLite store. See [`crate::open`] for its URL.
 #[derive(Debug, Clone)]
@@ -89,9 +93,11 @@ impl SqliteStore {
     /// Open `rest` (the URL after `sqlite:`), migrate, start the writer thread.
     pub(crate) fn open(url: &str, rest: &str) -> Result<Self, StoreError> {
         let o = parse(url, rest)?;
-        if !raw::disable_memory_statistics() {
+        let settings = config::configure();
+        if !(settings.memory_statistics_off && settings.page_cache_wrapped) {
             tracing::debug!(
-                "SQLite was initialized before the store: allocation statistics stay on."
+                ?settings,
+                "SQLite was initialized before the store: some process-wide settings stay SQLite's defaults."
             );
         }
         let mut conn = match &o.path {

@@ -13,8 +13,6 @@
 //! inside the call, and the bindings are cleared (set to NULL) and the statement reset before
 //! the call returns, whatever happened. Nothing else can reach the statement in between: it
 //! is borrowed mutably for the whole call.
-//!
-//! Also here, for the same reason: [`disable_memory_statistics`].
 
 #![allow(unsafe_code)]
 
@@ -191,22 +189,6 @@ fn error(db: NonNull<ffi::sqlite3>, rc: c_int) -> StoreError {
         ffi::Error::new(rc),
         Some(msg),
     ))
-}
-
-/// Turn off SQLite's allocation statistics (`SQLITE_CONFIG_MEMSTATUS`), which nothing here
-/// reads: with them on, every allocation SQLite makes takes a process-wide mutex to count
-/// itself. rusqlite has no call for it. Only possible before SQLite initializes (the first
-/// connection of the process); later it is refused and statistics stay on. Returns whether
-/// it took effect.
-pub(crate) fn disable_memory_statistics() -> bool {
-    static ONCE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *ONCE.get_or_init(|| {
-        // SAFETY: `sqlite3_config` is called before any connection of this process exists
-        // or fails with SQLITE_MISUSE without effect; its argument is an int, as
-        // SQLITE_CONFIG_MEMSTATUS expects.
-        let rc = unsafe { ffi::sqlite3_config(ffi::SQLITE_CONFIG_MEMSTATUS, 0 as c_int) };
-        rc == ffi::SQLITE_OK
-    })
 }
 
 /// The writer's raw statements, prepared on first use and kept for the connection's life.
