@@ -106,7 +106,18 @@ impl TextCache {
         let sender = sender_address(&sms.sender)?;
         let parts: Arc<[Part]> =
             sms::split_with_limit(&sms.text, self.concat, 0, self.max_parts)?.into();
-        let units = u32::from(sms::count_segments(&sms.text, self.concat)).max(parts.len() as u32);
+        // Concatenated parts are the segments billed (the split counts them to size itself);
+        // a message_payload is one part that the MC segments, so it is counted here.
+        let units = match self.concat {
+            Concat::Payload => {
+                u32::from(sms::count_segments(&sms.text, self.concat)).max(parts.len() as u32)
+            }
+            _ => parts.len() as u32,
+        };
+        debug_assert_eq!(
+            units,
+            u32::from(sms::count_segments(&sms.text, self.concat)).max(parts.len() as u32)
+        );
         let p = Prepared {
             parts,
             units,
@@ -177,6 +188,34 @@ mod tests {
         let mut buf = [0u8; 256];
         let sm = patched(&p1.parts[1], Concat::Udh8, 0x1234, &mut buf);
         assert_eq!(&sm[..6], &[5, 0, 3, 0x34, 2, 2]);
+    }
+
+    #[test]
+    fn units_are_the_segments_counted_for_every_concatenation() {
+        let texts = [
+            "a".repeat(160),
+            "a".repeat(161),
+            "[".repeat(80),
+            format!("{}{}", "a".repeat(152), "€"),
+            "Сәлем әлем ".repeat(7),
+            "ж".repeat(70),
+            "ж".repeat(71),
+            "😀".repeat(40),
+            "`".repeat(300),
+        ];
+        for concat in [Concat::Udh8, Concat::Udh16, Concat::Sar, Concat::Payload] {
+            for t in &texts {
+                let p = TextCache::new(concat, 20).prepare(&content(t)).unwrap();
+                assert_eq!(
+                    p.units,
+                    u32::from(sms::count_segments(t, concat)),
+                    "{concat:?} {t:?}"
+                );
+                if concat != Concat::Payload {
+                    assert_eq!(p.units as usize, p.parts.len(), "{concat:?} {t:?}");
+                }
+            }
+        }
     }
 
     #[test]
