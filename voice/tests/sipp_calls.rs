@@ -22,9 +22,7 @@ async fn a_call_to_sipp_answering_plays_the_prompt_and_hangs_up() {
     if !sipp_available() {
         return;
     }
-    let (mut sipp, port) = sipp_uas("uas_answer.xml", false);
-    // Give sipp a moment to bind its socket.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (mut sipp, port) = sipp_uas("uas_answer.xml", false).await;
     let (h, ev, _q, shutdown) = link(trunk(port, 47000), vec![dispatch(1, 77010000001, 1000, 1)]);
     expect_answered_by_sipp(&ev, &mut sipp, 1, Duration::from_secs(10)).await;
     shutdown.cancel();
@@ -36,8 +34,7 @@ async fn a_call_to_sipp_busy_is_busy_and_comes_back_for_another_attempt() {
     if !sipp_available() {
         return;
     }
-    let (mut sipp, port) = sipp_uas("uas_busy.xml", false);
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (mut sipp, port) = sipp_uas("uas_busy.xml", false).await;
     let (h, ev, _q, shutdown) = link(trunk(port, 47200), vec![dispatch(2, 77010000002, 1000, 1)]);
     ev.until(Duration::from_secs(10), |r| {
         r.retried.lock().len() + r.finished.lock().len() == 1

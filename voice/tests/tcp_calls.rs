@@ -26,32 +26,12 @@ fn tcp_trunk(port: u16, rtp_base: u16) -> SipTrunkConfig {
     cfg
 }
 
-/// Wait (up to 15 s) until something listens on `port` (sipp takes a moment to start, more
-/// on a loaded machine). Read from /proc/net/tcp: probing by binding or connecting would
-/// race with sipp's own bind or show it a stray connection.
-async fn listening(port: u16) {
-    let local = format!(":{port:04X} ");
-    for _ in 0..300 {
-        let table = std::fs::read_to_string("/proc/net/tcp").unwrap_or_default();
-        // Columns: sl, local_address, rem_address, st (0A = LISTEN).
-        if table.lines().any(|l| {
-            let f: Vec<&str> = l.split_whitespace().collect();
-            f.len() > 3 && format!("{} ", f[1]).ends_with(&local) && f[3] == "0A"
-        }) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("sipp did not listen on {port}");
-}
-
 #[tokio::test]
 async fn a_tcp_call_to_sipp_answering_plays_the_prompt_and_hangs_up() {
     if !sipp_available() {
         return;
     }
-    let (mut sipp, port) = sipp_uas("uas_answer.xml", true);
-    listening(port).await;
+    let (mut sipp, port) = sipp_uas("uas_answer.xml", true).await;
     let (h, ev, _q, shutdown) = link(
         tcp_trunk(port, 47400),
         vec![dispatch(1, 77010000001, 1000, 1)],
@@ -66,8 +46,7 @@ async fn a_tcp_call_to_sipp_busy_is_busy_and_comes_back_for_another_attempt() {
     if !sipp_available() {
         return;
     }
-    let (mut sipp, port) = sipp_uas("uas_busy.xml", true);
-    listening(port).await;
+    let (mut sipp, port) = sipp_uas("uas_busy.xml", true).await;
     let (h, ev, _q, shutdown) = link(
         tcp_trunk(port, 47600),
         vec![dispatch(2, 77010000002, 1000, 1)],
