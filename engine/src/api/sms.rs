@@ -209,7 +209,7 @@ pub(super) async fn post_sms(
                 continue;
             }
         };
-        match check_item(item, &info, class) {
+        match check_item(item, &info, class, last.as_deref()) {
             Ok((to, content, c)) => {
                 class = Some(c);
                 rows.push((Row { to, index }, shared(&mut last, content)));
@@ -263,16 +263,21 @@ fn shared(last: &mut Option<Arc<Content>>, content: Content) -> Arc<Content> {
 
 /// Validate one row: text, sender, class. One request has one class (the window rules differ
 /// per class; mixing them in one batch is refused per row). An accepted row is its number,
-/// its content (the text moved into it) and its class.
+/// its content (the text moved into it) and its class. `previous` is the content of the last
+/// accepted row: a row repeating its text reuses its segment count.
 fn check_item(
     item: SmsItem,
     info: &AccountInfo,
     batch_class: Option<TrafficClass>,
+    previous: Option<&Content>,
 ) -> Result<(String, Content, TrafficClass), Fault> {
     if item.text.is_empty() {
         return Err(("empty", "text", "the text is empty".into()));
     }
-    let segments = count_segments(&item.text, Concat::Udh8);
+    let segments = match previous {
+        Some(Content::Sms(p)) if p.text == item.text => p.segments,
+        _ => count_segments(&item.text, Concat::Udh8),
+    };
     if segments > MAX_SEGMENTS {
         return Err((
             "too_long",
@@ -385,6 +390,40 @@ mod tests {
         assert_eq!(*other_text, sms("ACME", "Сәлем!"));
         let again = shared(&mut last, sms("ACME", "Сәлем!"));
         assert!(Arc::ptr_eq(&other_text, &again));
+    }
+
+    #[test]
+    fn a_row_repeating_the_previous_text_reuses_its_segment_count() {
+        let info = AccountInfo {
+            id: "acme".into(),
+            name: "Acme".into(),
+            senders: None,
+            classes: None,
+        };
+        let item = |text: &str| SmsItem {
+            to: "+77011234567".into(),
+            text: text.into(),
+            sender: Some("SHOP".into()),
+            class: None,
+        };
+        let segments = |c: &Content| match c {
+            Content::Sms(s) => s.segments,
+            _ => unreachable!(),
+        };
+        let long = "Сәлем ".repeat(30); // 180 UCS-2 units: 3 parts
+        let (_, first, _) = check_item(item(&long), &info, None, None).unwrap();
+        assert_eq!(segments(&first), 3);
+        // The count comes from the previous row (9 here, to tell it apart) when the text is
+        // the same, and is counted again when it is not.
+        let previous = Content::Sms(SmsContent {
+            sender: "SHOP".into(),
+            text: long.clone(),
+            segments: 9,
+        });
+        let (_, again, _) = check_item(item(&long), &info, None, Some(&previous)).unwrap();
+        assert_eq!(segments(&again), 9);
+        let (_, other, _) = check_item(item("hi"), &info, None, Some(&previous)).unwrap();
+        assert_eq!(segments(&other), 1);
     }
 
     #[test]
