@@ -8,8 +8,8 @@
 //! page for a moment under the number of the locking page (page 262,145 with 4 KiB pages, past
 //! 1 GiB), and `pcache1` never lowers `iMaxKey` when the page moves on. So nearly every
 //! commit that split a node scanned all 16,384 slots of the writer's 64 MiB cache and the
-//! ~16,000 pages chained in them, only to drop nothing: 2 % of the engine's samples in the SMS
-//! throughput run (measured with a uprobe: 115 such scans a second, each with
+//! ~16,000 pages chained in them, only to drop nothing: 1.1–2.0 % of the engine's samples in
+//! the SMS throughput run (a uprobe counted 115 such scans a second, each with
 //! `iMaxKey = 0x40001`).
 //!
 //! This wrapper forwards every call to the default cache and keeps its own bound on the page
