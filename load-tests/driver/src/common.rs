@@ -75,6 +75,76 @@ fn parse_stat(text: &str) -> Option<CpuUse> {
     })
 }
 
+/// The whole machine's CPU time so far, by kind, in clock ticks (the `cpu` line of
+/// `/proc/stat`, every CPU together).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MachineCpu {
+    /// user, nice, system, irq and softirq (guest time is inside user).
+    pub busy: u64,
+    /// idle.
+    pub idle: u64,
+    /// iowait.
+    pub iowait: u64,
+    /// steal: time the hypervisor gave to other guests (0 where it is not reported).
+    pub steal: u64,
+    /// CPUs (the `cpuN` lines).
+    pub cpus: u32,
+}
+
+/// Read the machine's [`MachineCpu`].
+pub fn machine_cpu() -> anyhow::Result<MachineCpu> {
+    let text = std::fs::read_to_string("/proc/stat").context("reading /proc/stat")?;
+    parse_proc_stat(&text).with_context(|| "unexpected /proc/stat".to_string())
+}
+
+fn parse_proc_stat(text: &str) -> Option<MachineCpu> {
+    let mut lines = text.lines();
+    let first = lines.next()?.strip_prefix("cpu ")?;
+    let f: Vec<u64> = first
+        .split_whitespace()
+        .map(|x| x.parse().ok())
+        .collect::<Option<_>>()?;
+    let at = |i: usize| f.get(i).copied();
+    let cpus = lines
+        .take_while(|l| l.starts_with("cpu"))
+        .filter(|l| l.as_bytes().get(3).is_some_and(u8::is_ascii_digit))
+        .count();
+    Some(MachineCpu {
+        busy: at(0)? + at(1)? + at(2)? + at(5)? + at(6)?,
+        idle: at(3)?,
+        iowait: at(4)?,
+        steal: at(7).unwrap_or(0),
+        cpus: u32::try_from(cpus).ok()?,
+    })
+}
+
+impl MachineCpu {
+    /// What the machine did between `before` and now (`self`), as fractions of all its CPU
+    /// time, with the busy seconds that the processes measured (`measured_seconds`: engine,
+    /// simulators, driver) do not account for: other work on the machine during the run.
+    pub fn since_json(&self, before: &MachineCpu, measured_seconds: f64) -> Value {
+        let d = |a: u64, b: u64| a.saturating_sub(b) as f64;
+        let (busy, idle, iowait, steal) = (
+            d(self.busy, before.busy),
+            d(self.idle, before.idle),
+            d(self.iowait, before.iowait),
+            d(self.steal, before.steal),
+        );
+        let total = (busy + idle + iowait + steal).max(1.0);
+        let frac = |x: f64| (x / total * 1000.0).round() / 1000.0;
+        let busy_seconds = busy / USER_HZ;
+        json!({
+            "cpus": self.cpus,
+            "busy_fraction": frac(busy),
+            "idle_fraction": frac(idle),
+            "iowait_fraction": frac(iowait),
+            "steal_fraction": frac(steal),
+            "busy_seconds": (busy_seconds * 100.0).round() / 100.0,
+            "other_processes_seconds": ((busy_seconds - measured_seconds) * 100.0).round() / 100.0,
+        })
+    }
+}
+
 /// Samples the engine's RSS every 100 ms in the background, keeping the peak.
 #[derive(Debug, Clone)]
 pub struct RssSampler {
@@ -211,6 +281,38 @@ pub fn loadavg() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn machine_cpu_is_read_from_the_first_line_of_proc_stat() {
+        let text = "cpu  464816 7 65503 349271 7763 11 7318 178 0 0\n\
+                    cpu0 232000 3 32000 174000 3800 5 3600 90 0 0\n\
+                    cpu1 232816 4 33503 175271 3963 6 3718 88 0 0\n\
+                    intr 12345 0 0\n";
+        let m = parse_proc_stat(text).unwrap();
+        assert_eq!(
+            m,
+            MachineCpu {
+                busy: 464816 + 7 + 65503 + 11 + 7318,
+                idle: 349271,
+                iowait: 7763,
+                steal: 178,
+                cpus: 2,
+            }
+        );
+        assert_eq!(parse_proc_stat("intr 1 2\n"), None);
+        let later = MachineCpu {
+            busy: m.busy + 180,
+            idle: m.idle + 10,
+            iowait: m.iowait + 5,
+            steal: m.steal + 5,
+            ..m
+        };
+        let j = later.since_json(&m, 1.5);
+        assert_eq!(j["busy_fraction"], 0.9);
+        assert_eq!(j["steal_fraction"], 0.025);
+        assert_eq!(j["busy_seconds"], 1.8);
+        assert_eq!(j["other_processes_seconds"], 0.3);
+    }
 
     #[test]
     fn receipt_timestamps_parse_to_microseconds() {

@@ -301,6 +301,7 @@ pub async fn run(a: SmsArgs) -> anyhow::Result<()> {
     let warmup = warm_up(&a, &client).await?;
     let cpu_before = a.engine_pid.map(common::cpu_use).transpose()?;
     let others_before = other_cpu(&a.peer_pids)?;
+    let machine_before = common::machine_cpu()?;
     #[allow(clippy::disallowed_methods)] // a load tool measures real time
     let t0 = Instant::now();
     let posted = post_all(&a, &client, 0, a.total).await?;
@@ -366,6 +367,11 @@ pub async fn run(a: SmsArgs) -> anyhow::Result<()> {
                 "peers_us_per_dispatch": per(peers - others_before.0),
                 "driver_us_per_dispatch": per(driver - others_before.1),
             });
+            // The machine over the same span: how busy it was, and how much of that was work
+            // outside the engine, the simulators and this driver (a build, another test).
+            let engine = out["engine_cpu"]["seconds"].as_f64().unwrap_or(0.0);
+            let measured = engine + (peers - others_before.0) + (driver - others_before.1);
+            out["machine_cpu"] = common::machine_cpu()?.since_json(&machine_before, measured);
         }
         let r = read_receipts(&a, &client, expected).await?;
         let span = (r.last_final - r.first_accept).max(1) as f64 / 1e6;
