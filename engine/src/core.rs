@@ -285,9 +285,16 @@ impl Core {
 }
 
 /// Records not yet durable past which links take no new dispatches ([`LinkEvents::hold_new`]):
-/// about 30,000 SMS (a handoff and a receipt each), a third of a second of the store's work at
-/// 100,000 SMS/s, and some 20 MB of records.
-pub const MAX_UNSTORED_RECORDS: usize = 65_536;
+/// about 65,000 SMS (a handoff and a receipt each), two thirds of a second of the store's work
+/// at 100,000 SMS/s, and some 40 MB of records. That bounds the memory they take and the
+/// handoffs a crash leaves unrecorded.
+///
+/// At 65,536 the SMS throughput run held its links back again and again while a group commit
+/// was under way, and the machine sat 7-8 % idle: 112,468/s (median of 4 runs). At 131,072 the
+/// store's group commits grow instead, the run reaches its configured ceiling (12 binds at
+/// 10,000/s each), 119,793/s, with 4 % idle; 196,608 and 393,216 gained nothing more
+/// (load-tests/RESULTS.md, session 9).
+pub const MAX_UNSTORED_RECORDS: usize = 131_072;
 
 /// How often, at most, holding links back is logged (with how many times it began).
 const HOLD_LOG_EVERY: Duration = Duration::from_secs(30);
