@@ -114,10 +114,6 @@ impl TextCache {
             }
             _ => parts.len() as u32,
         };
-        debug_assert_eq!(
-            units,
-            u32::from(sms::count_segments(&sms.text, self.concat)).max(parts.len() as u32)
-        );
         let p = Prepared {
             parts,
             units,

@@ -42,9 +42,9 @@ async fn opening_the_store_first_turns_allocation_statistics_off() {
 }
 
 /// Random keys in an index split B-tree nodes (where SQLite parks pages under the locking
-/// page's number); a rolled-back transaction that grew the file leaves pages above the
-/// database's size in the cache, which the truncation must drop. Through all of it the
-/// wrapped cache must give SQLite exactly what the default one would.
+/// page's number), transactions that grew the file are rolled back, and a VACUUM shrinks it,
+/// which leaves pages above the database's new size in the cache for the truncation to drop.
+/// Through all of it the wrapped cache must give SQLite exactly what the default one would.
 #[tokio::test]
 async fn the_wrapped_page_cache_skips_empty_truncations_and_keeps_the_database_intact() {
     let dir = tempfile::tempdir().unwrap();

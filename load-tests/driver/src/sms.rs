@@ -349,12 +349,14 @@ pub async fn run(a: SmsArgs) -> anyhow::Result<()> {
                 "dispatches_per_second": (posted.accepted as f64 / settled_secs).round(),
             });
         }
+        let mut engine_seconds = 0.0;
         if let (true, Some(pid), Some(before)) = (settled, a.engine_pid, cpu_before) {
             let after = common::cpu_use(pid)?;
+            engine_seconds = after.seconds - before.seconds;
             let n = posted.accepted.max(1) as f64;
             out["engine_cpu"] = json!({
-                "seconds": after.seconds - before.seconds,
-                "us_per_dispatch": ((after.seconds - before.seconds) * 1e6 / n * 100.0).round() / 100.0,
+                "seconds": engine_seconds,
+                "us_per_dispatch": (engine_seconds * 1e6 / n * 100.0).round() / 100.0,
                 "minor_faults": after.minor_faults - before.minor_faults,
                 "minor_faults_per_1000_dispatches": ((after.minor_faults - before.minor_faults) as f64 * 1000.0 / n).round(),
             });
@@ -369,8 +371,7 @@ pub async fn run(a: SmsArgs) -> anyhow::Result<()> {
             });
             // The machine over the same span: how busy it was, and how much of that was work
             // outside the engine, the simulators and this driver (a build, another test).
-            let engine = out["engine_cpu"]["seconds"].as_f64().unwrap_or(0.0);
-            let measured = engine + (peers - others_before.0) + (driver - others_before.1);
+            let measured = engine_seconds + (peers - others_before.0) + (driver - others_before.1);
             out["machine_cpu"] = common::machine_cpu()?.since_json(&machine_before, measured);
         }
         let r = read_receipts(&a, &client, expected).await?;

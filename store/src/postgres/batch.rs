@@ -243,8 +243,7 @@ pub(crate) async fn write_group(
                     r.cost.push(x.cost_tiyn);
                     r.accepted.push(x.accepted_at.into());
                     r.handed_off.push(x.handed_off_at_utc.map(Ts::from));
-                    r.handed_off_local
-                        .push(x.handed_off_local.as_ref().map(|l| l.as_str()));
+                    r.handed_off_local.push(x.handed_off_local.as_deref());
                     r.final_at.push(x.final_at_utc.into());
                     r.final_local.push(x.final_local.as_str());
                     r.inside.push(x.inside_window);

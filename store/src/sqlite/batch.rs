@@ -381,7 +381,7 @@ fn bind_receipt<'a>(
     b.int(base + 11, r.cost_tiyn)?;
     b.int(base + 12, to_micros(r.accepted_at))?;
     b.opt_int(base + 13, r.handed_off_at_utc.map(to_micros))?;
-    b.opt_text(base + 14, r.handed_off_local.as_ref().map(|l| l.as_str()))?;
+    b.opt_text(base + 14, r.handed_off_local.as_deref())?;
     b.int(base + 15, to_micros(r.final_at_utc))?;
     b.text(base + 16, r.final_local.as_str())?;
     b.int(base + 17, i64::from(r.inside_window))?;

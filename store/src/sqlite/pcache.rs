@@ -32,13 +32,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 const PENDING_BYTE: u64 = 0x4000_0000;
 
 /// The default cache's methods, read before ours replace them.
-struct Default(ffi::sqlite3_pcache_methods2);
+struct DefaultMethods(ffi::sqlite3_pcache_methods2);
 // SAFETY: the methods are plain function pointers and `pArg`, which SQLite itself hands to
 // any thread; they are only read after being set once.
-unsafe impl Send for Default {}
-unsafe impl Sync for Default {}
+unsafe impl Send for DefaultMethods {}
+unsafe impl Sync for DefaultMethods {}
 
-static DEFAULT: OnceLock<Default> = OnceLock::new();
+static DEFAULT: OnceLock<DefaultMethods> = OnceLock::new();
 
 /// Truncations not forwarded, in this process (for tests and diagnostics).
 static SKIPPED: AtomicU64 = AtomicU64::new(0);
@@ -51,6 +51,8 @@ pub(crate) fn truncations_skipped() -> u64 {
 /// One cache: the default one inside, plus the bound.
 struct Cache {
     inner: *mut ffi::sqlite3_pcache,
+    /// The default cache's methods, copied from [`DEFAULT`] at creation: the forwarding
+    /// (`xFetch` on every page access) reads them without going through the `OnceLock`.
     methods: ffi::sqlite3_pcache_methods2,
     /// The locking page's number for this page size: where `balance_nonroot` parks a page.
     lock_key: c_uint,
@@ -74,7 +76,7 @@ pub(crate) fn install() -> bool {
             return false;
         }
         let default = default.assume_init();
-        if default.xCreate.is_none() || DEFAULT.set(Default(default)).is_err() {
+        if default.xCreate.is_none() || DEFAULT.set(DefaultMethods(default)).is_err() {
             return false;
         }
         let ours = ffi::sqlite3_pcache_methods2 {
